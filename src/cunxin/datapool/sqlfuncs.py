@@ -1,0 +1,205 @@
+"""SQL expression builders for standardisation, written once for both engines.
+
+Only functions whose spelling and semantics agree in DuckDB and Spark SQL are used
+(substr, translate, try_cast, make_date, md5, regexp_extract...); the two that differ
+(replace-all and full match) come from the engine. No backslashes in patterns: Spark's
+string literals would eat them.
+"""
+
+from __future__ import annotations
+
+from cunxin.datapool.engine.base import Engine
+
+FULLWIDTH_FROM = "０１２３４５６７８９ｘＸ－／．："
+FULLWIDTH_TO = "0123456789XX-/.:"
+# dates: full-width digits to half-width, 年 月 / . ． － ／ to '-', 日 dropped
+DATE_FROM = "０１２３４５６７８９年月/.．－／日"
+DATE_TO = "0123456789-------"
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+PROVINCES = [
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
+]
+REFERENCE_DATE = "DATE '2026-11-28'"  # the data date of the ODS feed; ages are as of it
+
+
+def halfwidth(expr: str) -> str:
+    """Full-width digits and separators to half-width, spaces (also U+3000) removed."""
+    return f"translate({expr}, '{FULLWIDTH_FROM} 　\t', '{FULLWIDTH_TO}')"
+
+
+def clean_text(expr: str) -> str:
+    """Trimmed text, NULL when empty."""
+    return f"nullif(trim({expr}), '')"
+
+
+def clean_name(e: Engine, expr: str) -> str:
+    """Names: no spaces (also U+3000), middle dots unified; NULL when empty."""
+    return f"nullif(translate(trim({expr}), '·•　 \t', '··'), '')"
+
+
+def id_clean(expr: str) -> str:
+    return f"upper({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')})"
+
+
+def id_upgraded(e: Engine, cleaned: str) -> str:
+    """15-digit legacy numbers upgraded to 17 digits + placeholder; others unchanged."""
+    first17 = f"substr({cleaned}, 1, 6) || '19' || substr({cleaned}, 7, 9)"
+    return (
+        f"CASE WHEN {e.matches(cleaned, '[0-9]{15}')} "
+        f"THEN {first17} || {check_char(first17)} ELSE {cleaned} END"
+    )
+
+
+def check_char(first17: str) -> str:
+    total = " + ".join(
+        f"try_cast(substr({first17}, {i + 1}, 1) AS INTEGER) * {w}"
+        for i, w in enumerate(ID_WEIGHTS)
+    )
+    return f"substr('10X98765432', (({total}) % 11) + 1, 1)"
+
+
+def valid_ymd(y: str, m: str, d: str) -> str:
+    """SQL boolean: y-m-d is a real calendar date (arithmetic only, no parsing)."""
+    leap = f"(({y}) % 4 = 0 AND (({y}) % 100 <> 0 OR ({y}) % 400 = 0))"
+    days = (
+        f"CASE WHEN ({m}) IN (1,3,5,7,8,10,12) THEN 31 WHEN ({m}) IN (4,6,9,11) THEN 30 "
+        f"WHEN {leap} THEN 29 ELSE 28 END"
+    )
+    return (
+        f"(({y}) BETWEEN 1900 AND 2100 AND ({m}) BETWEEN 1 AND 12 AND ({d}) BETWEEN 1 AND {days})"
+    )
+
+
+def safe_date(y: str, m: str, d: str) -> str:
+    return f"CASE WHEN {valid_ymd(y, m, d)} THEN make_date({y}, {m}, {d}) END"
+
+
+def id_reason(e: Engine, upgraded: str) -> str:
+    """Why an ID (already cleaned and upgraded) is unusable; '' when it is valid."""
+    y, m, d = (
+        f"try_cast(substr({upgraded}, {a}, {n}) AS INTEGER)" for a, n in ((7, 4), (11, 2), (13, 2))
+    )
+    provinces = ", ".join(f"'{p}'" for p in PROVINCES)
+    return (
+        f"CASE WHEN {upgraded} = '' THEN 'empty' "
+        f"WHEN NOT {e.matches(upgraded, '[0-9]{17}[0-9X]')} THEN 'bad_shape' "
+        f"WHEN substr({upgraded}, 1, 2) NOT IN ({provinces}) THEN 'bad_region' "
+        f"WHEN coalesce({safe_date(y, m, d)} > {REFERENCE_DATE}, true) THEN 'bad_birth_date' "
+        f"WHEN {check_char(upgraded)} <> substr({upgraded}, 18, 1) THEN 'bad_check_digit' "
+        f"ELSE '' END"
+    )
+
+
+def id_birth_date(upgraded: str) -> str:
+    y, m, d = (
+        f"try_cast(substr({upgraded}, {a}, {n}) AS INTEGER)" for a, n in ((7, 4), (11, 2), (13, 2))
+    )
+    return safe_date(y, m, d)
+
+
+def id_gender(upgraded: str) -> str:
+    return f"CASE WHEN try_cast(substr({upgraded}, 17, 1) AS INTEGER) % 2 = 1 THEN 'M' ELSE 'F' END"
+
+
+def phone(e: Engine, expr: str) -> str:
+    """A mainland mobile number (11 digits), +86 / 86- prefixes dropped; NULL otherwise."""
+    digits = e.regexp_replace_all(halfwidth(f"coalesce({expr}, '')"), "[^0-9]", "")
+    local = f"CASE WHEN length({digits}) = 13 AND substr({digits}, 1, 2) = '86' THEN substr({digits}, 3) ELSE {digits} END"
+    return f"CASE WHEN {e.matches(local, '1[3-9][0-9]{9}')} THEN {local} END"
+
+
+def date_text(expr: str) -> str:
+    """First layer of date parsing: separators unified, time part dropped."""
+    t = f"translate(trim(coalesce({expr}, '')), '{DATE_FROM}', '{DATE_TO}')"
+    return f"split_part(trim(split_part({t}, ' ', 1)), 'T', 1)"
+
+
+def date_ymd(e: Engine, t: str, *, month_only: bool = False) -> str:
+    """Second layer: the text column `t` (from `date_text`) as 'YYYYMMDD', or NULL.
+
+    Accepts 20210305, 2021-3-5 (from 2021/3/5, 2021.3.5, 2021年3月5日) and, with
+    `month_only`, 202103 and 2021-3 (day 01)."""
+    if month_only:
+        compact, dashed = e.matches(t, "[0-9]{6}"), e.matches(t, "[0-9]{4}-[0-9]{1,2}-?")
+        return (
+            f"CASE WHEN {compact} THEN {t} || '01' WHEN {dashed} THEN split_part({t}, '-', 1) "
+            f"|| lpad(split_part({t}, '-', 2), 2, '0') || '01' END"
+        )
+    compact = e.matches(t, "[0-9]{8}")
+    dashed = e.matches(t, "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}-?")
+    return (
+        f"CASE WHEN {compact} THEN {t} WHEN {dashed} THEN split_part({t}, '-', 1) "
+        f"|| lpad(split_part({t}, '-', 2), 2, '0') || lpad(split_part({t}, '-', 3), 2, '0') END"
+    )
+
+
+def ymd_date(ymd: str) -> str:
+    """Last layer: a real calendar date from the 'YYYYMMDD' column `ymd`, else NULL."""
+    y, m, d = (f"try_cast(substr({ymd}, {a}, {n}) AS INTEGER)" for a, n in ((1, 4), (5, 2), (7, 2)))
+    return safe_date(y, m, d)
+
+
+def _number(e: Engine, expr: str) -> str:
+    t = halfwidth(f"coalesce({expr}, '')")
+    t = f"replace(replace(replace({t}, ',', ''), '元', ''), '万', '')"
+    return f"try_cast({t} AS DECIMAL(20, 4))"
+
+
+def fen_from_yuan(e: Engine, expr: str) -> str:
+    """Money in yuan ('12,345.60', '12345.6元') to integer fen. 万 marks 10,000 yuan."""
+    wan = f"coalesce({expr}, '') LIKE '%万%'"
+    return (
+        f"CAST(round({_number(e, expr)} * CASE WHEN {wan} THEN 1000000 ELSE 100 END, 0) AS BIGINT)"
+    )
+
+
+def fen_from_wan(e: Engine, expr: str) -> str:
+    """Money in 万元 (the unit of the column) to integer fen."""
+    return f"CAST(round({_number(e, expr)} * 1000000, 0) AS BIGINT)"
+
+
+def integer(e: Engine, expr: str) -> str:
+    return f"try_cast(trim({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}) AS BIGINT)"
+
+
+def decimal(e: Engine, expr: str) -> str:
+    return f"try_cast(trim({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}) AS DOUBLE)"
+
+
+def stable_uid(prefix: str, *parts: str) -> str:
+    """A stable 17-character key from business keys (keyed by the pool secret in `parts`)."""
+    joined = " || '|' || ".join(f"coalesce(CAST({p} AS STRING), '')" for p in parts)
+    return f"'{prefix}' || substr(md5({joined}), 1, 16)"
