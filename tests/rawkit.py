@@ -76,30 +76,37 @@ def _line(source: Source, row: dict, sep: str) -> str:
 
 
 def _ods(kit: RawKit, source: Source, rows: list[dict], *, ctl_count: int | None = None,
-         encoding: str = "gbk", raw_lines: list[str] = (), no_ctl: bool = False) -> Path:  # fmt: skip
+         encoding: str = "gbk", raw_lines: list[str] = (), no_ctl: bool = False,
+         raw_bytes: list[bytes] = ()) -> Path:  # fmt: skip
+    """`raw_lines` are written after the rows, then `raw_bytes` as they are (one a line)."""
     path = kit.path(source.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [_line(source, r, "|") for r in rows] + list(raw_lines)
-    path.write_bytes(("\n".join(lines) + ("\n" if lines else "")).encode(encoding))
+    data = b"".join((line + "\n").encode(encoding) for line in lines)
+    data += b"".join(b + b"\n" for b in raw_bytes)
+    path.write_bytes(data)
     if not no_ctl:
-        count = len(lines) if ctl_count is None else ctl_count
+        count = len(lines) + len(raw_bytes) if ctl_count is None else ctl_count
         path.with_suffix(".ctl").write_text(f"{path.name}|{count}|20261128\n", encoding="ascii")
     return path
 
 
 def _csv(kit: RawKit, source: Source, rows: list[dict], *, encoding: str | None = None,
-         drop_columns: tuple[str, ...] = (), raw_lines: list[str] = ()) -> Path:  # fmt: skip
+         drop_columns: tuple[str, ...] = (), raw_lines: list[str] = (),
+         extra_columns: dict[str, str] | None = None) -> Path:  # fmt: skip
+    """`extra_columns`: native header -> value, appended to the header and every row."""
     import csv
     import io
 
     path = kit.path(source.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     cols = [c for c in source.columns if c.name not in drop_columns]
+    extra = extra_columns or {}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([c.native for c in cols])
+    w.writerow([c.native for c in cols] + list(extra))
     for r in rows:
-        w.writerow([r.get(c.name, "") or "" for c in cols])
+        w.writerow([r.get(c.name, "") or "" for c in cols] + list(extra.values()))
     text = buf.getvalue() + "".join(line + "\n" for line in raw_lines)
     path.write_bytes(text.encode(encoding or source.encoding))
     return path
@@ -116,7 +123,11 @@ def _jsonl(kit: RawKit, source: Source, rows: list[dict], *, raw_lines: list[str
     return path
 
 
-def _xlsx(kit: RawKit, source: Source, rows: list[dict]) -> Path:
+def _xlsx(kit: RawKit, source: Source, rows: list[dict], *,
+          drop_columns: dict[str, tuple[str, ...]] | None = None) -> Path:  # fmt: skip
+    """Rows go to the sheet named by their `list_type` (default: the first sheet); cell
+    values are written as given (a `datetime.date` becomes a date cell, a float a number).
+    `drop_columns`: sheet -> canonical columns that sheet lacks."""
     from openpyxl import Workbook
 
     path = kit.path(source.name)
@@ -126,10 +137,12 @@ def _xlsx(kit: RawKit, source: Source, rows: list[dict]) -> Path:
     sheets = source.sheets or ("Sheet1",)
     for sheet in sheets:
         ws = book.create_sheet(sheet)
-        ws.append([c.native for c in source.columns])
+        dropped = (drop_columns or {}).get(sheet, ())
+        cols = [c for c in source.columns if c.name not in dropped]
+        ws.append([c.native for c in cols])
         for r in rows:
             if r.get("list_type", sheets[0]) == sheet:
-                ws.append([r.get(c.name, "") for c in source.columns])
+                ws.append([r.get(c.name, "") for c in cols])
     book.save(path)
     return path
 

@@ -14,6 +14,7 @@ import glob
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,16 +99,18 @@ class _Batch:
 
     file: str
     columns: dict[str, list[str | None]]
-    lines: list[int]
+    lines: list[int | None]  # line (xlsx: row) of each row in its file, None if unknown
 
 
 Progress = Callable[[str, int, int], None]
+_LINE_END = re.compile("\r\n|\r|\n")
 
 
 def land_all(raw_dir: Path, landing_dir: Path, progress: Progress | None = None) -> dict:
     """Land every source under RAW into LANDING/<source>.parquet and LANDING/rejects.parquet.
 
-    Returns ``{"sources": {name: SourceLanding as dict}, "files": {relpath: sha256}}``.
+    Returns ``{"sources": {name: SourceLanding as dict}}`` (input checksums are the
+    build's job).
     """
     if not raw_dir.is_dir():
         raise PoolInputError(f"raw folder not found: {raw_dir}")
@@ -160,8 +163,9 @@ def _read_delimited(
     data = path.read_bytes()
     is_ods = source.fmt == "ods_pipe"
     text, bad_lines = _decode(source, data, rel, rejects)
-    lines = text.splitlines()
-    rows_in = sum(1 for line in lines if line.strip()) + bad_lines
+    # whitespace-only lines are no rows: blank them so that the parser skips them too
+    lines = [line if line.strip() else "" for line in _split_lines(text)]
+    rows_in = sum(1 for line in lines if line) + bad_lines
     header: list[str] | None = None
     if not is_ods:
         # the header line is not a row
@@ -210,12 +214,19 @@ def _read_delimited(
     names = header if header is not None else source.column_names
     ncols = len(names)
     key_pos = names.index(_native_key(source)) if header is not None else names.index(source.key)
+    # the parser numbers records (header included), skipping empty lines: map to file lines
+    starts = _record_lines(lines, quoted=not is_ods)
+    invalid: set[int] = set()
+
+    def line_of(number: int) -> int | None:
+        return starts[number - 1] if starts is not None and 0 < number <= len(starts) else None
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.add(row.number)
         rejects.add(
             source.name,
             rel,
-            row.number,
+            line_of(row.number),
             _nth_field(row.text, key_pos, "|" if is_ods else ","),
             row.text,
             "field_count",
@@ -236,6 +247,7 @@ def _read_delimited(
         parse_options=pacsv.ParseOptions(
             delimiter="|" if is_ods else ",",
             quote_char=False if is_ods else '"',
+            newlines_in_values=not is_ods,
             invalid_row_handler=on_invalid,
         ),
         convert_options=pacsv.ConvertOptions(
@@ -244,13 +256,21 @@ def _read_delimited(
             quoted_strings_can_be_null=False,
         ),
     )
+    records = table.num_rows + len(invalid)
+    if not is_ods:
+        # a quoted value may span lines: count the records the parser saw, not lines
+        rows_in = bad_lines + records
+    first = 1 if is_ods else 2  # the header is record 1 of a CSV file
+    if starts is None or len(starts) != records + first - 1:
+        starts = None  # our line scan disagrees with the parser: line numbers unknown
+    row_lines = [line_of(k) for k in range(first, first + records) if k not in invalid]
     native_to_canonical = {c.native: c.name for c in source.columns}
     columns: dict[str, list[str | None]] = {}
     for name in table.column_names:
         canonical = name if is_ods else native_to_canonical.get(name.strip())
         if canonical:
             columns[canonical] = table.column(name).to_pylist()
-    return rows_in, _Batch(rel, columns, [0] * table.num_rows)
+    return rows_in, _Batch(rel, columns, row_lines)
 
 
 def _read_jsonl(
@@ -261,7 +281,7 @@ def _read_jsonl(
     columns: dict[str, list[str | None]] = {c.name: [] for c in source.columns}
     lines: list[int] = []
     native_key = _native_key(source)
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(_split_lines(text), start=1):
         if not line.strip():
             continue
         rows_in += 1
@@ -307,32 +327,41 @@ def _read_xlsx(
     if source.sheets:
         columns["list_type"] = []
     rows_in = 0
+    row_lines: list[int | None] = []
     for sheet in wanted:
         if sheet not in book.sheet_names:
             result.warnings.append(f"{rel}: sheet {sheet} missing")
             continue
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
+        sh = book.get_sheet_by_name(sheet)
+        rows = sh.to_python(skip_empty_area=True)
         if not rows:
             continue
+        top = (sh.start or (0, 0))[0]  # 0-based index of the first row returned
         header = [_cell(h).strip() for h in rows[0]]
-        body = [r for r in rows[1:] if any(_cell(v).strip() for v in r)]
+        # (sheet row number, cells) of the non-empty rows under the header
+        body = [
+            (top + i + 1, r)
+            for i, r in enumerate(rows)
+            if i > 0 and any(_cell(v).strip() for v in r)
+        ]
         rows_in += len(body)
         missing = [c.native for c in source.columns if c.native not in header]
         if missing:
             reason = f"sheet {sheet} lacks column(s) {', '.join(missing)}: whole sheet rejected"
-            for n, r in enumerate(body, start=2):
+            for n, r in body:
                 rejects.add(
                     source.name, f"{rel}#{sheet}", n, None, _raw(r), "missing_columns", reason
                 )
             continue
         positions = [header.index(c.native) for c in source.columns]
-        for r in body:
+        for n, r in body:
             values = [_cell(r[p]).strip() if p < len(r) else "" for p in positions]
             for c, v in zip(source.columns, values, strict=True):
                 columns[c.name].append(v)
             if source.sheets:
                 columns["list_type"].append(sheet)
-    return rows_in, _Batch(rel, columns, [])
+            row_lines.append(n)
+    return rows_in, _Batch(rel, columns, row_lines)
 
 
 _READERS = {
@@ -360,7 +389,7 @@ def _decode(source: Source, data: bytes, rel: str, rejects: Rejects) -> tuple[st
         except UnicodeDecodeError:
             pass
         else:
-            lines = data.decode("utf-8").splitlines()
+            lines = _split_lines(data.decode("utf-8"))
             reason = f"{rel} is UTF-8 but this source must be GBK: whole file rejected"
             count = 0
             for n, line in enumerate(lines, start=1):
@@ -410,16 +439,21 @@ def _control_count(
 def _concat(source: Source, batches: list[_Batch]) -> pa.Table:
     names = source.column_names + (["list_type"] if source.sheets else [])
     arrays: dict[str, list] = {n: [] for n in [*names, "_file"]}
+    row_lines: list[int | None] = []
     for b in batches:
         n_rows = len(next(iter(b.columns.values()))) if b.columns else 0
         for n in names:
             arrays[n].extend(b.columns.get(n, [None] * n_rows))
         arrays["_file"].extend([b.file] * n_rows)
-    return pa.table({n: pa.array(v, type=pa.string()) for n, v in arrays.items()})
+        row_lines.extend(b.lines if len(b.lines) == n_rows else [None] * n_rows)
+    table = pa.table({n: pa.array(v, type=pa.string()) for n, v in arrays.items()})
+    return table.append_column("_line", pa.array(row_lines, type=pa.int64()))
 
 
 def _dedupe_keys(source: Source, table: pa.Table, rejects: Rejects) -> pa.Table:
-    """Reject rows without a record key, and every repeat of a key after its first row."""
+    """Reject rows without a record key, and every repeat of a key after its first row.
+
+    Returns the kept rows without the helper column `_line`."""
     keys = pc.utf8_trim_whitespace(table.column(source.key).fill_null(""))
     table = table.set_column(table.column_names.index(source.key), source.key, keys)
     seen: dict[str, int] = {}
@@ -427,8 +461,8 @@ def _dedupe_keys(source: Source, table: pa.Table, rejects: Rejects) -> pa.Table:
     for i, key in enumerate(keys.to_pylist()):
         if not key:
             rejects.add(
-                source.name, table.column("_file")[i].as_py(), None, None, _row_text(table, i),
-                "missing_key", f"record key {source.key} is empty",
+                source.name, table.column("_file")[i].as_py(), table.column("_line")[i].as_py(),
+                None, _row_text(table, i), "missing_key", f"record key {source.key} is empty",
             )  # fmt: skip
             keep.append(False)
         elif key in seen:
@@ -437,7 +471,7 @@ def _dedupe_keys(source: Source, table: pa.Table, rejects: Rejects) -> pa.Table:
             rejects.add(
                 source.name,
                 table.column("_file")[i].as_py(),
-                None,
+                table.column("_line")[i].as_py(),
                 key,
                 _row_text(table, i),
                 "duplicate_row" if same else "duplicate_key",
@@ -449,15 +483,48 @@ def _dedupe_keys(source: Source, table: pa.Table, rejects: Rejects) -> pa.Table:
         else:
             seen[key] = i
             keep.append(True)
-    return table.filter(pa.array(keep, type=pa.bool_()))
+    return table.filter(pa.array(keep, type=pa.bool_())).drop_columns(["_line"])
 
 
 def _row_text(table: pa.Table, i: int) -> str:
     return "|".join(
         "" if (v := table.column(n)[i].as_py()) is None else v
         for n in table.column_names
-        if n != "_file"
+        if n not in ("_file", "_line")
     )
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines as the CSV parser sees them: ends at \\r\\n, \\r or \\n only.
+
+    Not `str.splitlines`, which also breaks at \\f, \\v, \\x1c-\\x1e, \\x85 and U+2028,
+    characters that may well sit inside a value (and are legal inside JSON strings)."""
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _record_lines(lines: list[str], *, quoted: bool) -> list[int] | None:
+    """The line number at which each record starts; empty lines hold no record.
+
+    Without quoting a record is a line. With quoting (CSV) a quoted value may span lines;
+    None if the lines cannot be read as CSV."""
+    if not quoted:
+        return [n for n, line in enumerate(lines, start=1) if line]
+    import csv
+
+    starts: list[int] = []
+    reader = csv.reader(lines)
+    before = 0
+    try:
+        for record in reader:
+            if record:
+                starts.append(before + 1)
+            before = reader.line_num
+    except csv.Error:
+        return None
+    return starts
 
 
 def _native_key(source: Source) -> str:

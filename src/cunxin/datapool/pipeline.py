@@ -83,10 +83,7 @@ def standardize(e: Engine) -> None:
     for source in SOURCES:
         landed = [c for c in e.columns(f"land_{source.name}") if c != "_file"]
         e.create(f"std_all_{source.name}", standardize_sql(e, source.name, source.key, landed))
-        e.create(
-            f"std_{source.name}",
-            f"SELECT * FROM std_all_{source.name} WHERE _reject_code = ''",
-        )
+        e.view(f"std_{source.name}", f"SELECT * FROM std_all_{source.name} WHERE _reject_code = ''")
         reject_parts.append(
             f"SELECT source, _file AS file, CAST(NULL AS BIGINT) AS line, record_key, "
             f"_raw_line AS raw_line, 'standardize' AS stage, _reject_code AS reason_code, "

@@ -12,39 +12,43 @@ from cunxin.datapool.sources import SOURCES
 
 
 def quality(e: Engine, landed: dict, warnings: list[str]) -> dict:
+    """Gather the report with a handful of queries (each is a job on Spark)."""
+    names = [s.name for s in SOURCES]
+    counts = {
+        (src, kind): n
+        for src, kind, n in e.fetch(
+            " UNION ALL ".join(
+                f"SELECT '{n}', 'all', count(*) FROM std_all_{n} UNION ALL "
+                f"SELECT '{n}', 'accepted', count(*) FROM std_{n}"
+                for n in names
+            )
+        )
+    }
+    reasons = _grouped(
+        e, "SELECT source, stage || ':' || reason_code, count(*) FROM rejects GROUP BY 1, 2"
+    )
+    kinds = _grouped(e, "SELECT source, match_kind, count(*) FROM linked GROUP BY 1, 2")
+    id_problems = _grouped(
+        e, "SELECT source, id_reason, count(*) FROM linked WHERE id_reason <> '' GROUP BY 1, 2"
+    )
+    columns = {
+        n: [c for c in e.columns(f"std_{n}") if not c.startswith("_") and c != "source"]
+        for n in names
+    }
+    filled: dict[tuple[str, str], int] = {}
+    for n in names:  # one scan per source
+        row = e.fetch(f"SELECT {', '.join(f'count({c})' for c in columns[n])} FROM std_{n}")[0]
+        filled.update({(n, c): v for c, v in zip(columns[n], row, strict=True)})
     sources = {}
     for source in SOURCES:
         name = source.name
         land = landed["sources"][name]
-        std_rejected = e.count(f"std_all_{name}") - e.count(f"std_{name}")
-        standardized = e.count(f"std_{name}")
-        if land["rows_landed"] != standardized + std_rejected:
+        accepted = counts[(name, "accepted")]
+        std_rejected = counts[(name, "all")] - accepted
+        if land["rows_landed"] != accepted + std_rejected:
             raise AssertionError(f"{name}: landed rows do not add up after standardize")
-        reasons = {
-            f"{stage}:{code}": n
-            for stage, code, n in e.fetch(
-                f"SELECT stage, reason_code, count(*) FROM rejects WHERE source = '{name}' "
-                "GROUP BY stage, reason_code ORDER BY stage, reason_code"
-            )
-        }
-        kinds = dict(
-            e.fetch(
-                f"SELECT match_kind, count(*) FROM linked WHERE source = '{name}' "
-                "GROUP BY match_kind ORDER BY match_kind"
-            )
-        )
-        id_problems = dict(
-            e.fetch(
-                f"SELECT id_reason, count(*) FROM linked WHERE source = '{name}' AND id_reason <> '' "
-                "GROUP BY id_reason ORDER BY id_reason"
-            )
-        )
-        cols = [c for c in e.columns(f"std_{name}") if not c.startswith("_") and c != "source"]
-        counts = e.fetch(
-            f"SELECT count(*), {', '.join(f'count({c})' for c in cols)} FROM std_{name}"
-        )[0]
-        total = counts[0] or 1
-        linked = sum(n for k, n in kinds.items() if k in ("id", "cust_no", "probabilistic"))
+        k = kinds.get(name, {})
+        linked = sum(n for kind, n in k.items() if kind in ("id", "cust_no", "probabilistic"))
         sources[name] = {
             "category": source.category,
             "channel": source.channel,
@@ -53,12 +57,15 @@ def quality(e: Engine, landed: dict, warnings: list[str]) -> dict:
             "rows_landed": land["rows_landed"],
             "rows_rejected_landing": land["rows_rejected"],
             "rows_rejected_standardize": std_rejected,
-            "rows_accepted": standardized,
-            "rejects_by_reason": reasons,
-            "match_kinds": kinds,
-            "match_rate": round(linked / standardized, 4) if standardized else None,
-            "id_problems": id_problems,
-            "completeness": {c: round(n / total, 4) for c, n in zip(cols, counts[1:], strict=True)},
+            "rows_accepted": accepted,
+            "rejects_by_reason": dict(sorted(reasons.get(name, {}).items())),
+            "match_kinds": dict(sorted(k.items())),
+            "match_rate": round(linked / accepted, 4) if accepted else None,
+            "id_problems": dict(sorted(id_problems.get(name, {}).items())),
+            "completeness": {
+                c: round(filled[(name, c)] / accepted, 4) if accepted else None
+                for c in columns[name]
+            },
             "warnings": land["warnings"],
         }
     summary = dict(
@@ -75,6 +82,13 @@ def quality(e: Engine, landed: dict, warnings: list[str]) -> dict:
         )
     )
     return {"sources": sources, "summary": summary, "warnings": warnings}
+
+
+def _grouped(e: Engine, sql: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for source, key, n in e.fetch(sql):
+        out.setdefault(source, {})[key] = n
+    return out
 
 
 def write(q: dict, pool_dir: Path) -> None:
@@ -117,7 +131,7 @@ def markdown(q: dict) -> str:
             )
     lines += ["", "## Field completeness (share of accepted rows with a value)", ""]
     for name, r in q["sources"].items():
-        low = {c: v for c, v in r["completeness"].items() if v < 0.999}
+        low = {c: v for c, v in r["completeness"].items() if v is not None and v < 0.999}
         shown = ", ".join(f"{c} {v:.1%}" for c, v in low.items()) or "all fields complete"
         lines.append(f"- **{name}**: {shown}")
     warnings = q["warnings"] + [w for r in q["sources"].values() for w in r["warnings"]]

@@ -192,7 +192,9 @@ def fen_from_wan(e: Engine, expr: str) -> str:
 
 
 def integer(e: Engine, expr: str) -> str:
-    return f"try_cast(trim({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}) AS BIGINT)"
+    """Whole numbers only: '3.5' is NULL on every engine (casts would round or truncate)."""
+    t = f"trim({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')})"
+    return f"CASE WHEN {e.matches(t, '-?[0-9]{1,18}')} THEN try_cast({t} AS BIGINT) END"
 
 
 def decimal(e: Engine, expr: str) -> str:

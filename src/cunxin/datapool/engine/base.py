@@ -34,8 +34,14 @@ class Engine(ABC):
     # --- what a backend implements ------------------------------------------------------
 
     @abstractmethod
-    def _create_table(self, table: str, sql: str) -> None:
-        """Materialise the result of SELECT `sql` as `table`, replacing any earlier one."""
+    def _create_table(self, table: str, sql: str) -> int | None:
+        """Materialise the result of SELECT `sql` as `table`, replacing any earlier one.
+
+        Returns the row count if computing it came for free, else None."""
+
+    @abstractmethod
+    def _create_view(self, table: str, sql: str) -> None:
+        """Name the query `sql` without computing it (for cheap filters of a table)."""
 
     @abstractmethod
     def _register_parquet(self, table: str, path: Path) -> None: ...
@@ -72,12 +78,20 @@ class Engine(ABC):
         """Build `table` from `sql`, record rows and time, and re-raise errors with context."""
         started = time.perf_counter()
         try:
-            self._create_table(table, sql)
-            rows = self.count(table)
+            rows = self._create_table(table, sql)
+            if rows is None:
+                rows = self.count(table)
         except Exception as e:
             raise PoolSQLError(self.name, table, sql, e) from e
         self.timings.append(StepTiming(table, rows, round(time.perf_counter() - started, 3)))
         return rows
+
+    @final
+    def view(self, table: str, sql: str) -> None:
+        try:
+            self._create_view(table, sql)
+        except Exception as e:
+            raise PoolSQLError(self.name, table, sql, e) from e
 
     @final
     def register_parquet(self, table: str, path: Path) -> None:

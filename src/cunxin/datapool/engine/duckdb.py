@@ -31,6 +31,10 @@ class DuckDBEngine(Engine):
 
     def _create_table(self, table: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {sql}")
+        return None
+
+    def _create_view(self, table: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {table} AS {sql}")
 
     def _register_parquet(self, table: str, path: Path) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{path}')")

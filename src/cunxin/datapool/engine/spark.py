@@ -30,10 +30,11 @@ def spark_session(master: str | None = None) -> SparkSession:
     return (
         SparkSession.builder.master(master)
         .appName("cunxin-datapool")
-        .config("spark.sql.shuffle.partitions", os.environ.get("CUNXIN_SPARK_PARTITIONS", "4"))
+        .config("spark.sql.shuffle.partitions", os.environ.get("CUNXIN_SPARK_PARTITIONS", "2"))
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.sql.session.timeZone", "Asia/Shanghai")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("CUNXIN_SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .getOrCreate()
@@ -51,9 +52,17 @@ class SparkEngine(Engine):
         spark.sparkContext.setCheckpointDir(str(work_dir / "spark_checkpoints"))
         return cls(name="spark", spark=spark)
 
-    def _create_table(self, table: str, sql: str) -> None:
-        frame = self.spark.sql(sql).localCheckpoint(eager=True)
+    def _create_table(self, table: str, sql: str) -> int:
+        # A lazy local checkpoint materialised by count(): the step is computed once, in one
+        # job, and later plans start from its result instead of the whole lineage (whose
+        # analysis grows with every step and eventually exhausts the driver's heap).
+        frame = self.spark.sql(sql).localCheckpoint(eager=False)
+        rows = frame.count()
         frame.createOrReplaceTempView(table)
+        return rows
+
+    def _create_view(self, table: str, sql: str) -> None:
+        self.spark.sql(sql).createOrReplaceTempView(table)
 
     def _register_parquet(self, table: str, path: Path) -> None:
         self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
