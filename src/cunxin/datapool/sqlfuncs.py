@@ -173,9 +173,12 @@ def ymd_date(ymd: str) -> str:
 
 
 def _number(e: Engine, expr: str) -> str:
-    t = halfwidth(f"coalesce({expr}, '')")
-    t = f"replace(replace(replace({t}, ',', ''), '元', ''), '万', '')"
-    return f"try_cast({t} AS DECIMAL(20, 4))"
+    """A decimal number; thousands separators only where they group by three ('1,2000' is
+    a typo, not twelve thousand)."""
+    t = f"replace(replace({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}, '元', ''), '万', '')"
+    plain = e.matches(t, "-?[0-9]+([.][0-9]+)?")
+    grouped = e.matches(t, "-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?")
+    return f"CASE WHEN {plain} OR {grouped} THEN try_cast(replace({t}, ',', '') AS DECIMAL(20, 4)) END"
 
 
 def fen_from_yuan(e: Engine, expr: str) -> str:
