@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from rawkit import RawKit, make_id
 
 from cunxin.datapool.build import build
+from rawkit import RawKit, make_id
 
 WANG_1 = make_id("320723", "19800101", 1)
 WANG_2 = make_id("320723", "19800101", 2)
@@ -41,7 +41,13 @@ def county(root):
     kit.write(
         "deposit",
         [
-            {"acct_no": "D1", "cust_no": "C1", "id_number": WANG_1, "name": "王伟", "balance": "100"},
+            {
+                "acct_no": "D1",
+                "cust_no": "C1",
+                "id_number": WANG_1,
+                "name": "王伟",
+                "balance": "100",
+            },
             {"acct_no": "D2", "cust_no": "C2", "id_number": "", "name": "王伟", "balance": "100"},
         ],
     )
@@ -90,7 +96,9 @@ def links(pool) -> dict[tuple[str, str], tuple[str | None, str]]:
 def test_it_keeps_two_people_of_the_same_name_apart(pool):
     got = links(pool)
     assert got[("customer", "C1")][0] != got[("customer", "C2")][0]
-    persons = duckdb.sql(f"SELECT count(*) FROM '{pool}/person.parquet' WHERE name = '王伟'").fetchall()
+    persons = duckdb.sql(
+        f"SELECT count(*) FROM '{pool}/person.parquet' WHERE name = '王伟'"
+    ).fetchall()
     assert persons == [(2,)]
 
 

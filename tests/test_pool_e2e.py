@@ -87,7 +87,9 @@ def test_it_rejects_every_deliberately_broken_row_with_a_reason(duck, county):
         """
     ).fetchall()
     assert missed == []
-    reasons = duckdb.sql(f"SELECT count(*) FROM '{pool}/rejects.parquet' WHERE reason = '' OR reason IS NULL").fetchall()
+    reasons = duckdb.sql(
+        f"SELECT count(*) FROM '{pool}/rejects.parquet' WHERE reason = '' OR reason IS NULL"
+    ).fetchall()
     assert reasons == [(0,)]
 
 

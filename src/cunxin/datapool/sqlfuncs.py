@@ -178,7 +178,9 @@ def _number(e: Engine, expr: str) -> str:
     t = f"replace(replace({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}, '元', ''), '万', '')"
     plain = e.matches(t, "-?[0-9]+([.][0-9]+)?")
     grouped = e.matches(t, "-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?")
-    return f"CASE WHEN {plain} OR {grouped} THEN try_cast(replace({t}, ',', '') AS DECIMAL(20, 4)) END"
+    return (
+        f"CASE WHEN {plain} OR {grouped} THEN try_cast(replace({t}, ',', '') AS DECIMAL(20, 4)) END"
+    )
 
 
 def fen_from_yuan(e: Engine, expr: str) -> str:
