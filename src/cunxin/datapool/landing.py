@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -269,7 +270,7 @@ def _read_delimited(
     for name in table.column_names:
         canonical = name if is_ods else native_to_canonical.get(name.strip())
         if canonical:
-            columns[canonical] = table.column(name).to_pylist()
+            columns[canonical] = table.column(name)
     return rows_in, _Batch(rel, columns, row_lines)
 
 
@@ -438,52 +439,61 @@ def _control_count(
 
 def _concat(source: Source, batches: list[_Batch]) -> pa.Table:
     names = source.column_names + (["list_type"] if source.sheets else [])
-    arrays: dict[str, list] = {n: [] for n in [*names, "_file"]}
-    row_lines: list[int | None] = []
+    tables = []
     for b in batches:
         n_rows = len(next(iter(b.columns.values()))) if b.columns else 0
+        cols: dict[str, pa.Array | pa.ChunkedArray] = {}
         for n in names:
-            arrays[n].extend(b.columns.get(n, [None] * n_rows))
-        arrays["_file"].extend([b.file] * n_rows)
-        row_lines.extend(b.lines if len(b.lines) == n_rows else [None] * n_rows)
-    table = pa.table({n: pa.array(v, type=pa.string()) for n, v in arrays.items()})
-    return table.append_column("_line", pa.array(row_lines, type=pa.int64()))
+            values = b.columns.get(n)
+            if values is None:
+                cols[n] = pa.nulls(n_rows, pa.string())
+            elif isinstance(values, pa.Array | pa.ChunkedArray):
+                cols[n] = values
+            else:
+                cols[n] = pa.array(values, type=pa.string())
+        cols["_file"] = pa.array([b.file] * n_rows, type=pa.string())
+        lines = b.lines if len(b.lines) == n_rows else [None] * n_rows
+        cols["_line"] = pa.array(lines, type=pa.int64())
+        tables.append(pa.table(cols))
+    if not tables:
+        schema = pa.schema([(n, pa.string()) for n in [*names, "_file"]] + [("_line", pa.int64())])
+        return schema.empty_table()
+    return pa.concat_tables(tables)
 
 
 def _dedupe_keys(source: Source, table: pa.Table, rejects: Rejects) -> pa.Table:
     """Reject rows without a record key, and every repeat of a key after its first row.
 
-    Returns the kept rows without the helper column `_line`."""
+    Returns the kept rows without the helper column `_line`. Vectorised: only the
+    rejected rows are visited in Python."""
     keys = pc.utf8_trim_whitespace(table.column(source.key).fill_null(""))
     table = table.set_column(table.column_names.index(source.key), source.key, keys)
-    seen: dict[str, int] = {}
-    keep: list[bool] = []
-    for i, key in enumerate(keys.to_pylist()):
-        if not key:
-            rejects.add(
-                source.name, table.column("_file")[i].as_py(), table.column("_line")[i].as_py(),
-                None, _row_text(table, i), "missing_key", f"record key {source.key} is empty",
-            )  # fmt: skip
-            keep.append(False)
-        elif key in seen:
-            first = seen[key]
-            same = _row_text(table, i) == _row_text(table, first)
-            rejects.add(
-                source.name,
-                table.column("_file")[i].as_py(),
-                table.column("_line")[i].as_py(),
-                key,
-                _row_text(table, i),
-                "duplicate_row" if same else "duplicate_key",
-                "exact duplicate of an earlier row"
-                if same
-                else f"record key {key} already used by an earlier row with other values",
-            )
-            keep.append(False)
-        else:
-            seen[key] = i
-            keep.append(True)
-    return table.filter(pa.array(keep, type=pa.bool_())).drop_columns(["_line"])
+    n = table.num_rows
+    index = pa.array(np.arange(n, dtype=np.int64))
+    firsts = (
+        pa.table({"k": keys, "i": index}).group_by("k", use_threads=False).aggregate([("i", "min")])
+    )
+    keep = np.zeros(n, dtype=bool)
+    keep[firsts.column("i_min").to_numpy()] = True
+    keep[pc.equal(keys, "").to_numpy(zero_copy_only=False)] = False
+    dropped = np.flatnonzero(~keep)
+    if len(dropped):
+        first_of = dict(
+            zip(firsts.column("k").to_pylist(), firsts.column("i_min").to_pylist(), strict=True)
+        )
+        files, lines = table.column("_file"), table.column("_line")
+        for i in dropped.tolist():
+            key = keys[i].as_py()
+            text = _row_text(table, i)
+            if not key:
+                code, reason, key = "missing_key", f"record key {source.key} is empty", None
+            elif text == _row_text(table, first_of[key]):
+                code, reason = "duplicate_row", "exact duplicate of an earlier row"
+            else:
+                code = "duplicate_key"
+                reason = f"record key {key} already used by an earlier row with other values"
+            rejects.add(source.name, files[i].as_py(), lines[i].as_py(), key, text, code, reason)
+    return table.filter(pa.array(keep)).drop_columns(["_line"])
 
 
 def _row_text(table: pa.Table, i: int) -> str:
@@ -574,7 +584,8 @@ def _raw(row: Iterable[object]) -> str:
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    # row groups of ~128k rows let the engines read a source in parallel
+    pq.write_table(table, tmp, compression="snappy", row_group_size=131_072)
     os.replace(tmp, path)
 
 

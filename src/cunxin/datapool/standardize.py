@@ -227,9 +227,8 @@ def standardize_sql(e: Engine, source: str, key: str, landed_columns: list[str])
         checked[ident["birth_date"]] = "date"
     for col in checked:
         cols[f"_p_{col}"] = f"nullif(trim(coalesce({col}, '')), '') IS NOT NULL"
-    cols["_raw_line"] = (
-        "concat_ws('|', " + ", ".join(f"coalesce({c}, '')" for c in landed_columns) + ")"
-    )
+    passthrough = ", ".join(f"{c} AS _l_{c}" for c in landed_columns)
+    raw_line = "concat_ws('|', " + ", ".join(f"coalesce(_l_{c}, '')" for c in landed_columns) + ")"
 
     rules: list[tuple[str, str, str]] = [
         ("name IS NULL AND id18 IS NULL", "no_identity", "neither a valid ID number nor a name")
@@ -242,11 +241,16 @@ def standardize_sql(e: Engine, source: str, key: str, landed_columns: list[str])
     reject_reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, _, r in rules) + " ELSE '' END"
 
     select = ",\n    ".join(f"{expr} AS {name}" for name, expr in cols.items())
+    # the raw line is only assembled for rejected rows
     return f"""
-SELECT t.*, {reject_code} AS _reject_code, {reject_reason} AS _reject_reason
+SELECT {", ".join(cols)}, _reject_code, _reject_reason,
+  CASE WHEN _reject_code <> '' THEN {raw_line} END AS _raw_line
 FROM (
-  SELECT {select}
-  FROM (SELECT *, {", ".join(l3)} FROM (
-        SELECT *, {", ".join(l2)} FROM (
-          SELECT *, {", ".join(l1)} FROM land_{source}) l1) l2) l3
-) t"""
+  SELECT t.*, {reject_code} AS _reject_code, {reject_reason} AS _reject_reason
+  FROM (
+    SELECT {select}, {passthrough}
+    FROM (SELECT *, {", ".join(l3)} FROM (
+          SELECT *, {", ".join(l2)} FROM (
+            SELECT *, {", ".join(l1)} FROM land_{source}) l1) l2) l3
+  ) t
+) u"""
