@@ -86,7 +86,7 @@ def test_the_sql_rules_agree_with_python():
     e = DuckDBEngine(name="duckdb", con=con)
     con.execute("CREATE TABLE t (raw VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[c] for c in CASES])
-    cleaned = sqlfuncs.id_clean("raw")
+    cleaned = sqlfuncs.id_clean(e, "raw")
     up = sqlfuncs.id_upgraded(e, f"({cleaned})")
     rows = con.execute(f"SELECT raw, {sqlfuncs.id_reason(e, f'({up})')}, {up} FROM t").fetchall()
     for raw, reason, upgraded in rows:

@@ -55,9 +55,12 @@ PROVINCES = [
 REFERENCE_DATE = "DATE '2026-11-28'"  # the data date of the ODS feed; ages are as of it
 
 
-def halfwidth(expr: str) -> str:
-    """Full-width digits and separators to half-width, spaces (also U+3000) removed."""
-    return f"translate({expr}, '{FULLWIDTH_FROM} 　\t', '{FULLWIDTH_TO}')"
+def halfwidth(e: Engine, expr: str) -> str:
+    """Full-width digits and separators to half-width, spaces (also U+3000) removed.
+
+    `translate` over multi-byte characters is slow, so plain ASCII values skip it."""
+    plain = e.matches(expr, "[0-9A-Za-z.,:/+-]*")
+    return f"CASE WHEN {plain} THEN {expr} ELSE translate({expr}, '{FULLWIDTH_FROM} 　\t', '{FULLWIDTH_TO}') END"
 
 
 def clean_text(expr: str) -> str:
@@ -70,8 +73,8 @@ def clean_name(e: Engine, expr: str) -> str:
     return f"nullif(translate(trim({expr}), '·•　 \t', '··'), '')"
 
 
-def id_clean(expr: str) -> str:
-    return f"upper({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')})"
+def id_clean(e: Engine, expr: str) -> str:
+    return f"upper({halfwidth(e, f'coalesce({expr}, {chr(39)}{chr(39)})')})"
 
 
 def id_upgraded(e: Engine, cleaned: str) -> str:
@@ -85,65 +88,49 @@ def id_upgraded(e: Engine, cleaned: str) -> str:
 
 def check_char(first17: str) -> str:
     total = " + ".join(
-        f"try_cast(substr({first17}, {i + 1}, 1) AS INTEGER) * {w}"
-        for i, w in enumerate(ID_WEIGHTS)
+        f"(ascii(substr({first17}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(ID_WEIGHTS)
     )
     return f"substr('10X98765432', (({total}) % 11) + 1, 1)"
 
 
-def valid_ymd(y: str, m: str, d: str) -> str:
-    """SQL boolean: y-m-d is a real calendar date (arithmetic only, no parsing)."""
-    leap = f"(({y}) % 4 = 0 AND (({y}) % 100 <> 0 OR ({y}) % 400 = 0))"
-    days = (
-        f"CASE WHEN ({m}) IN (1,3,5,7,8,10,12) THEN 31 WHEN ({m}) IN (4,6,9,11) THEN 30 "
-        f"WHEN {leap} THEN 29 ELSE 28 END"
-    )
-    return (
-        f"(({y}) BETWEEN 1900 AND 2100 AND ({m}) BETWEEN 1 AND 12 AND ({d}) BETWEEN 1 AND {days})"
-    )
-
-
-def safe_date(y: str, m: str, d: str) -> str:
-    return f"CASE WHEN {valid_ymd(y, m, d)} THEN make_date({y}, {m}, {d}) END"
-
-
 def id_reason(e: Engine, upgraded: str) -> str:
     """Why an ID (already cleaned and upgraded) is unusable; '' when it is valid."""
-    y, m, d = (
-        f"try_cast(substr({upgraded}, {a}, {n}) AS INTEGER)" for a, n in ((7, 4), (11, 2), (13, 2))
-    )
     provinces = ", ".join(f"'{p}'" for p in PROVINCES)
     return (
         f"CASE WHEN {upgraded} = '' THEN 'empty' "
         f"WHEN NOT {e.matches(upgraded, '[0-9]{17}[0-9X]')} THEN 'bad_shape' "
         f"WHEN substr({upgraded}, 1, 2) NOT IN ({provinces}) THEN 'bad_region' "
-        f"WHEN coalesce({safe_date(y, m, d)} > {REFERENCE_DATE}, true) THEN 'bad_birth_date' "
+        f"WHEN coalesce({ymd_date(f'substr({upgraded}, 7, 8)')} > {REFERENCE_DATE}, true) "
+        "THEN 'bad_birth_date' "
         f"WHEN {check_char(upgraded)} <> substr({upgraded}, 18, 1) THEN 'bad_check_digit' "
         f"ELSE '' END"
     )
 
 
 def id_birth_date(upgraded: str) -> str:
-    y, m, d = (
-        f"try_cast(substr({upgraded}, {a}, {n}) AS INTEGER)" for a, n in ((7, 4), (11, 2), (13, 2))
-    )
-    return safe_date(y, m, d)
+    return ymd_date(f"substr({upgraded}, 7, 8)")
 
 
 def id_gender(upgraded: str) -> str:
-    return f"CASE WHEN try_cast(substr({upgraded}, 17, 1) AS INTEGER) % 2 = 1 THEN 'M' ELSE 'F' END"
+    return f"CASE WHEN substr({upgraded}, 17, 1) IN ('1', '3', '5', '7', '9') THEN 'M' ELSE 'F' END"
 
 
 def phone(e: Engine, expr: str) -> str:
     """A mainland mobile number (11 digits), +86 / 86- prefixes dropped; NULL otherwise."""
-    digits = e.regexp_replace_all(halfwidth(f"coalesce({expr}, '')"), "[^0-9]", "")
+    digits = e.regexp_replace_all(halfwidth(e, f"coalesce({expr}, '')"), "[^0-9]", "")
     local = f"CASE WHEN length({digits}) = 13 AND substr({digits}, 1, 2) = '86' THEN substr({digits}, 3) ELSE {digits} END"
     return f"CASE WHEN {e.matches(local, '1[3-9][0-9]{9}')} THEN {local} END"
 
 
-def date_text(expr: str) -> str:
-    """First layer of date parsing: separators unified, time part dropped."""
-    t = f"translate(trim(coalesce({expr}, '')), '{DATE_FROM}', '{DATE_TO}')"
+def date_text(e: Engine, expr: str) -> str:
+    """First layer of date parsing: separators unified to '-', time part dropped.
+
+    ASCII text takes cheap `replace`s; only text with full-width digits or 年月日 goes
+    through `translate`, which is slow over multi-byte characters."""
+    ascii_only = e.matches(expr, "[0-9 :T/.-]*")
+    fast = f"replace(replace(trim({expr}), '/', '-'), '.', '-')"
+    slow = f"translate(trim(coalesce({expr}, '')), '{DATE_FROM}', '{DATE_TO}')"
+    t = f"CASE WHEN {ascii_only} THEN {fast} ELSE {slow} END"
     return f"split_part(trim(split_part({t}, ' ', 1)), 'T', 1)"
 
 
@@ -167,15 +154,18 @@ def date_ymd(e: Engine, t: str, *, month_only: bool = False) -> str:
 
 
 def ymd_date(ymd: str) -> str:
-    """Last layer: a real calendar date from the 'YYYYMMDD' column `ymd`, else NULL."""
-    y, m, d = (f"try_cast(substr({ymd}, {a}, {n}) AS INTEGER)" for a, n in ((1, 4), (5, 2), (7, 2)))
-    return safe_date(y, m, d)
+    """Last layer: a real calendar date (1900-2100) from the 'YYYYMMDD' text `ymd`, else
+    NULL. Both engines' casts reject impossible days such as 2023-02-31."""
+    iso = f"substr({ymd}, 1, 4) || '-' || substr({ymd}, 5, 2) || '-' || substr({ymd}, 7, 2)"
+    return (
+        f"CASE WHEN substr({ymd}, 1, 4) BETWEEN '1900' AND '2100' THEN try_cast({iso} AS DATE) END"
+    )
 
 
 def _number(e: Engine, expr: str) -> str:
     """A decimal number; thousands separators only where they group by three ('1,2000' is
     a typo, not twelve thousand)."""
-    t = f"replace(replace({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}, '元', ''), '万', '')"
+    t = f"replace(replace({halfwidth(e, f'coalesce({expr}, {chr(39)}{chr(39)})')}, '元', ''), '万', '')"
     plain = e.matches(t, "-?[0-9]+([.][0-9]+)?")
     grouped = e.matches(t, "-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?")
     return (
@@ -198,12 +188,12 @@ def fen_from_wan(e: Engine, expr: str) -> str:
 
 def integer(e: Engine, expr: str) -> str:
     """Whole numbers only: '3.5' is NULL on every engine (casts would round or truncate)."""
-    t = f"trim({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')})"
+    t = f"trim({halfwidth(e, f'coalesce({expr}, {chr(39)}{chr(39)})')})"
     return f"CASE WHEN {e.matches(t, '-?[0-9]{1,18}')} THEN try_cast({t} AS BIGINT) END"
 
 
 def decimal(e: Engine, expr: str) -> str:
-    return f"try_cast(trim({halfwidth(f'coalesce({expr}, {chr(39)}{chr(39)})')}) AS DOUBLE)"
+    return f"try_cast(trim({halfwidth(e, f'coalesce({expr}, {chr(39)}{chr(39)})')}) AS DOUBLE)"
 
 
 def stable_uid(prefix: str, *parts: str) -> str:

@@ -175,8 +175,8 @@ def standardize_sql(e: Engine, source: str, key: str, landed_columns: list[str])
     raw_id = ident.get("id")
 
     # layer 1: cleaned ID text, date text
-    l1 = [f"{f.id_clean(raw_id) if raw_id else chr(39) * 2} AS _id_clean"]
-    l1 += [f"{f.date_text(col)} AS _t_{col}" for col in dates]
+    l1 = [f"{f.id_clean(e, raw_id) if raw_id else chr(39) * 2} AS _id_clean"]
+    l1 += [f"{f.date_text(e, col)} AS _t_{col}" for col in dates]
     # layer 2: upgraded ID, dates as YYYYMMDD
     l2 = [f"{f.id_upgraded(e, '_id_clean')} AS _id_up"]
     l2 += [
@@ -192,7 +192,7 @@ def standardize_sql(e: Engine, source: str, key: str, landed_columns: list[str])
         )
 
     def code(col: str, digits: int) -> str:
-        return f"CASE WHEN {e.matches(f.halfwidth(col), f'[0-9]{{{digits}}}')} THEN {f.halfwidth(col)} END"
+        return f"CASE WHEN {e.matches(f.halfwidth(e, col), f'[0-9]{{{digits}}}')} THEN {f.halfwidth(e, col)} END"
 
     def opt(name: str, build) -> str:
         return build(ident[name]) if name in ident else NULL_TEXT
