@@ -31,3 +31,16 @@ def test_it_refuses_an_unknown_engine(tmp_path):
     )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
+
+
+def test_the_demo_synthesises_builds_and_says_where_the_outputs_are(tmp_path):
+    out = run("demo", "--dir", str(tmp_path / "demo"), "--scale", "0.002")
+    assert out.returncode == 0, out.stderr
+    assert "pool built in" in out.stdout
+    assert "quality report:" in out.stdout
+    assert (tmp_path / "demo" / "pool" / "person.parquet").exists()
+    assert (
+        (tmp_path / "demo" / "pool" / "quality_report.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Data-quality report")
+    )

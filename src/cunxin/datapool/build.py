@@ -88,6 +88,13 @@ def build(
         steps.append({"step": "pipeline", "seconds": round(time.perf_counter() - t, 3)})
 
         t = time.perf_counter()
+        if progress:
+            progress("quality report", 0, 1)
+        quality = report.quality(engine, landed, geo_warnings)
+        steps.append({"step": "quality report", "seconds": round(time.perf_counter() - t, 3)})
+        engine.release(keep=set(pipeline.OUTPUT_TABLES))
+
+        t = time.perf_counter()
         row_counts = {}
         for i, (table, order) in enumerate(pipeline.OUTPUT_TABLES.items()):
             if progress:
@@ -95,10 +102,6 @@ def build(
             engine.write_parquet(table, pool_dir / f"{table}.parquet", order_by=order)
             row_counts[table] = engine.count(table)
         steps.append({"step": "write", "seconds": round(time.perf_counter() - t, 3)})
-
-        t = time.perf_counter()
-        quality = report.quality(engine, landed, geo_warnings)
-        steps.append({"step": "quality report", "seconds": round(time.perf_counter() - t, 3)})
         step_tables = [timing.__dict__ for timing in engine.timings]
     finally:
         engine.close()

@@ -119,9 +119,9 @@ def settings() -> Any:
     )
 
 
-def predict(e: Engine, records_table: str, persons_table: str) -> str:
-    """Score `records_table` against `persons_table`; returns the name of a table with
-    columns record_uid, person_uid, match_weight, match_probability (above 0.01)."""
+def predict(e: Engine, records_table: str, persons_table: str, into: str) -> None:
+    """Score `records_table` against `persons_table` into table `into` with columns
+    record_uid, person_uid, match_weight, match_probability (pairs above 0.01)."""
     from splink import Linker
 
     for name in ("splink", "splink.internals"):
@@ -131,4 +131,12 @@ def predict(e: Engine, records_table: str, persons_table: str) -> str:
     right = db_api.register(persons_table, table_name=f"{persons_table}_splink")
     linker = Linker([left, right], settings(), log_level=logging.WARNING)
     scored = linker.inference.predict(threshold_match_probability=0.01)
-    return scored.physical_name
+    e.create(
+        into,
+        f"""
+SELECT CASE WHEN unique_id_l LIKE 'R|%' THEN unique_id_l ELSE unique_id_r END AS record_uid,
+  CASE WHEN unique_id_l LIKE 'R|%' THEN unique_id_r ELSE unique_id_l END AS person_uid,
+  match_weight, match_probability
+FROM {scored.physical_name}""",
+    )
+    db_api.delete_tables_created_by_splink_from_db()

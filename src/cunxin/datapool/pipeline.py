@@ -99,7 +99,7 @@ def standardize(e: Engine) -> None:
 def records(e: Engine) -> None:
     """One row per standardized record with the identity columns, villages resolved."""
     parts = [f"SELECT {', '.join(IDENTITY_COLUMNS)} FROM std_{s.name}" for s in SOURCES]
-    e.create("records_raw", " UNION ALL ".join(parts))
+    e.view("records_raw", " UNION ALL ".join(parts))
     # Village names (third-party data) to codes: "伊山镇东湖村" or "东湖村"; a bare village
     # name that exists in two townships stays unresolved rather than guessed.
     e.create(
@@ -110,21 +110,28 @@ FROM ref_village GROUP BY village_name""",
     )
     town = "regexp_extract(r.village_text, '^(.*?[镇乡])', 1)"
     vill = "regexp_extract(r.village_text, '([^镇乡]*村)', 1)"
+    # only the few records that name their village need the (regexp) lookup
+    e.create(
+        "record_villages",
+        f"""
+SELECT r.source, r.record_key,
+  coalesce(tv.village_code, CASE WHEN vn.n = 1 THEN vn.village_code END) AS village_code
+FROM records_raw r
+LEFT JOIN ref_village tv ON tv.township_name = {town} AND tv.village_name = {vill}
+LEFT JOIN village_names vn ON {town} = '' AND vn.village_name = {vill}
+WHERE r.village_text IS NOT NULL AND r.village_code IS NULL AND r.group_code IS NULL""",
+    )
     cols = ", ".join(f"r.{c}" for c in IDENTITY_COLUMNS if c != "village_code")
     e.create(
         "records",
         f"""
 SELECT {cols},
-  coalesce(r.village_code, substr(r.group_code, 1, 12), tv.village_code,
-           CASE WHEN vn.n = 1 THEN vn.village_code END) AS village_code,
+  coalesce(r.village_code, substr(r.group_code, 1, 12), rv.village_code) AS village_code,
   CASE WHEN length(r.id_clean) = 15 THEN {f.id_upgraded(e, "r.id_clean")} ELSE r.id_clean END
     AS id_digits,
   'R|' || r.source || '|' || r.record_key AS record_uid
 FROM records_raw r
-LEFT JOIN ref_village tv
-  ON r.village_text IS NOT NULL AND tv.township_name = {town} AND tv.village_name = {vill}
-LEFT JOIN village_names vn
-  ON r.village_text IS NOT NULL AND {town} = '' AND vn.village_name = {vill}""",
+LEFT JOIN record_villages rv ON rv.source = r.source AND rv.record_key = r.record_key""",
     )
 
 
@@ -166,16 +173,12 @@ FROM (SELECT x.person_uid, r.phone, min(r.source) AS source, max(r.as_of) AS as_
         "link_candidates",
         f"""
 SELECT k.person_uid AS unique_id, n.name, p1.phone, p2.phone AS phone_alt, k.id18 AS id_digits,
-  {f.id_birth_date("k.id18")} AS birth_date, v.village_code, {f.id_gender("k.id18")} AS gender
+  {f.id_birth_date("k.id18")} AS birth_date, n.village_code, {f.id_gender("k.id18")} AS gender
 FROM person_keys k
-LEFT JOIN (SELECT person_uid, name, row_number() OVER (PARTITION BY person_uid ORDER BY
-             {_rank("r.source", NAME_RANK)}, r.as_of DESC NULLS LAST, r.record_uid) AS rn
+LEFT JOIN (SELECT x.person_uid, min_by(r.name, {_order_key("r.name", NAME_RANK)}) AS name,
+             min_by(r.village_code, {_order_key("r.village_code", PLACE_RANK)}) AS village_code
            FROM link_exact x JOIN records r ON r.record_uid = x.record_uid
-           WHERE r.name IS NOT NULL) n ON n.person_uid = k.person_uid AND n.rn = 1
-LEFT JOIN (SELECT person_uid, village_code, row_number() OVER (PARTITION BY person_uid ORDER BY
-             {_rank("r.source", PLACE_RANK)}, r.as_of DESC NULLS LAST, r.record_uid) AS rn
-           FROM link_exact x JOIN records r ON r.record_uid = x.record_uid
-           WHERE r.village_code IS NOT NULL) v ON v.person_uid = k.person_uid AND v.rn = 1
+           GROUP BY x.person_uid) n ON n.person_uid = k.person_uid
 LEFT JOIN person_phones p1 ON p1.person_uid = k.person_uid AND p1.rn = 1
 LEFT JOIN person_phones p2 ON p2.person_uid = k.person_uid AND p2.rn = 2""",
     )
@@ -188,15 +191,7 @@ FROM records r LEFT JOIN link_exact x ON x.record_uid = r.record_uid
 WHERE x.record_uid IS NULL""",
     )
     if e.count("link_queries") and e.count("link_candidates"):
-        scored = linkage.predict(e, "link_queries", "link_candidates")
-        e.create(
-            "link_scores",
-            f"""
-SELECT CASE WHEN unique_id_l LIKE 'R|%' THEN unique_id_l ELSE unique_id_r END AS record_uid,
-  CASE WHEN unique_id_l LIKE 'R|%' THEN unique_id_r ELSE unique_id_l END AS person_uid,
-  match_weight, match_probability
-FROM {scored}""",
-        )
+        linkage.predict(e, "link_queries", "link_candidates", into="link_scores")
     else:
         e.create(
             "link_scores",
@@ -241,33 +236,58 @@ FROM linked""",
     )
 
 
-def _best(field: str, rank: tuple[str, ...], value: str | None = None) -> str:
-    value = value or field
-    return f"""
-SELECT person_uid, '{field}' AS field, CAST({value} AS STRING) AS value, source, record_key, as_of
-FROM (SELECT *, row_number() OVER (PARTITION BY person_uid ORDER BY {_rank("source", rank)},
-        as_of DESC NULLS LAST, record_key) AS rn
-      FROM linked WHERE person_uid IS NOT NULL AND {value} IS NOT NULL) t WHERE rn = 1"""
+# survivorship order per golden field (id_number: among the records that carry it)
+PROVENANCE_FIELDS = {
+    "id_number": ("id18", NAME_RANK),
+    "name": ("name", NAME_RANK),
+    "phone": ("phone", PHONE_RANK),
+    "village_code": ("village_code", PLACE_RANK),
+    "group_code": ("group_code", PLACE_RANK),
+    "address": ("address", ADDRESS_RANK),
+}
+
+
+def _order_key(value: str, rank: tuple[str, ...]) -> str:
+    """A text that sorts the best record first: source rank, newest `as_of`, source, key.
+    NULL where the record has no value, so `min_by` skips it."""
+    newest_first = (
+        "CAST(99999999 - (year(as_of) * 10000 + month(as_of) * 100 + day(as_of)) AS STRING)"
+    )
+    return (
+        f"CASE WHEN {value} IS NOT NULL THEN lpad(CAST({_rank('source', rank)} AS STRING), 2, '0') "
+        f"|| {newest_first} || source || '|' || record_key END"
+    )
 
 
 def golden_person(e: Engine, secret: str) -> None:
+    # one pass over all linked records picks every field's winner (min_by per field)
+    keys = ", ".join(f"{_order_key(v, r)} AS k_{f}" for f, (v, r) in PROVENANCE_FIELDS.items())
+    picks = ", ".join(
+        f"min_by({col}, k_{f}) AS {f}_{out}"
+        for f, (value, _) in PROVENANCE_FIELDS.items()
+        for col, out in (
+            (value, "value"),
+            ("source", "source"),
+            ("record_key", "record_key"),
+            ("as_of", "as_of"),
+        )
+    )
+    e.create(
+        "best_fields",
+        f"""
+SELECT person_uid, {picks}
+FROM (SELECT person_uid, id18, name, phone, village_code, group_code, address, source,
+        record_key, as_of, {keys}
+      FROM linked WHERE person_uid IS NOT NULL) t
+GROUP BY person_uid""",
+    )
     e.create(
         "person_field_provenance",
         " UNION ALL ".join(
-            [
-                _best("name", NAME_RANK),
-                _best("phone", PHONE_RANK),
-                _best("village_code", PLACE_RANK),
-                _best("group_code", PLACE_RANK),
-                _best("address", ADDRESS_RANK),
-                # ID, birth date and gender come from the person's own ID number
-                """
-SELECT x.person_uid, 'id_number' AS field, k.id18 AS value, min(r.source) AS source,
-  min(r.record_key) AS record_key, max(r.as_of) AS as_of
-FROM linked r JOIN link_exact x ON x.record_uid = r.record_uid
-JOIN person_keys k ON k.person_uid = x.person_uid AND k.id18 = r.id18
-GROUP BY x.person_uid, k.id18""",
-            ]
+            f"SELECT person_uid, '{f}' AS field, CAST({f}_value AS STRING) AS value, "
+            f"{f}_source AS source, {f}_record_key AS record_key, {f}_as_of AS as_of "
+            f"FROM best_fields WHERE {f}_value IS NOT NULL"
+            for f in PROVENANCE_FIELDS
         ),
     )
     # the grid row that places a person in a household: the most recent one
@@ -282,24 +302,20 @@ SELECT * FROM (
   FROM linked l JOIN std_grid g ON l.source = 'grid' AND g.record_key = l.record_key
   WHERE l.person_uid IS NOT NULL AND g.household_no IS NOT NULL) t WHERE rn = 1""",
     )
-    pv = "person_field_provenance"
     hh_uid = f.stable_uid("H", f"'{secret}'", "g.household_no")
     e.create(
         "person",
         f"""
 SELECT k.person_uid,
   CASE WHEN g.household_no IS NOT NULL THEN {hh_uid} END AS household_uid,
-  k.id18 AS id_number, n.value AS name, {f.id_gender("k.id18")} AS gender,
+  k.id18 AS id_number, b.name_value AS name, {f.id_gender("k.id18")} AS gender,
   {f.id_birth_date("k.id18")} AS birth_date,
-  p.value AS phone, coalesce(v.value, substr(gc.value, 1, 12)) AS village_code,
-  gc.value AS group_code, a.value AS address, g.relation_to_head, g.household_no,
-  cnt.n AS source_records
+  b.phone_value AS phone,
+  coalesce(b.village_code_value, substr(b.group_code_value, 1, 12)) AS village_code,
+  b.group_code_value AS group_code, b.address_value AS address, g.relation_to_head,
+  g.household_no, cnt.n AS source_records
 FROM person_keys k
-LEFT JOIN {pv} n ON n.person_uid = k.person_uid AND n.field = 'name'
-LEFT JOIN {pv} p ON p.person_uid = k.person_uid AND p.field = 'phone'
-LEFT JOIN {pv} v ON v.person_uid = k.person_uid AND v.field = 'village_code'
-LEFT JOIN {pv} gc ON gc.person_uid = k.person_uid AND gc.field = 'group_code'
-LEFT JOIN {pv} a ON a.person_uid = k.person_uid AND a.field = 'address'
+LEFT JOIN best_fields b ON b.person_uid = k.person_uid
 LEFT JOIN person_grid g ON g.person_uid = k.person_uid
 LEFT JOIN (SELECT person_uid, count(*) AS n FROM linked WHERE person_uid IS NOT NULL
            GROUP BY person_uid) cnt ON cnt.person_uid = k.person_uid""",

@@ -30,6 +30,7 @@ class Engine(ABC):
 
     name: str = "abstract"
     timings: list[StepTiming] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
 
     # --- what a backend implements ------------------------------------------------------
 
@@ -42,6 +43,10 @@ class Engine(ABC):
     @abstractmethod
     def _create_view(self, table: str, sql: str) -> None:
         """Name the query `sql` without computing it (for cheap filters of a table)."""
+
+    @abstractmethod
+    def _drop(self, table: str) -> None:
+        """Forget `table` (or view) and free what it holds."""
 
     @abstractmethod
     def _register_parquet(self, table: str, path: Path) -> None: ...
@@ -84,6 +89,7 @@ class Engine(ABC):
         except Exception as e:
             raise PoolSQLError(self.name, table, sql, e) from e
         self.timings.append(StepTiming(table, rows, round(time.perf_counter() - started, 3)))
+        self.created.append(table)
         return rows
 
     @final
@@ -92,6 +98,16 @@ class Engine(ABC):
             self._create_view(table, sql)
         except Exception as e:
             raise PoolSQLError(self.name, table, sql, e) from e
+        self.created.append(table)
+
+    @final
+    def release(self, keep: set[str]) -> None:
+        """Drop every table and view this run created except `keep` (frees memory before
+        the outputs are written)."""
+        for table in reversed(self.created):
+            if table not in keep:
+                self._drop(table)
+        self.created = [t for t in self.created if t in keep]
 
     @final
     def register_parquet(self, table: str, path: Path) -> None:

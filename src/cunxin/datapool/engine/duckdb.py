@@ -36,6 +36,13 @@ class DuckDBEngine(Engine):
     def _create_view(self, table: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {table} AS {sql}")
 
+    def _drop(self, table: str) -> None:
+        kind = self.con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchall()
+        if kind:
+            self.con.execute(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} {table}")
+
     def _register_parquet(self, table: str, path: Path) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
 

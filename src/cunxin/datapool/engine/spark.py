@@ -64,6 +64,9 @@ class SparkEngine(Engine):
     def _create_view(self, table: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(table)
 
+    def _drop(self, table: str) -> None:
+        self.spark.catalog.dropTempView(table)
+
     def _register_parquet(self, table: str, path: Path) -> None:
         self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
 
