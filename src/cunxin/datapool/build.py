@@ -96,10 +96,10 @@ def build(
 
         t = time.perf_counter()
         row_counts = {}
-        for i, (table, order) in enumerate(pipeline.OUTPUT_TABLES.items()):
+        for i, table in enumerate(pipeline.OUTPUT_TABLES):
             if progress:
                 progress(f"writing {table}", i, len(pipeline.OUTPUT_TABLES))
-            engine.write_parquet(table, pool_dir / f"{table}.parquet", order_by=order)
+            engine.write_parquet(table, pool_dir / f"{table}.parquet")
             row_counts[table] = engine.count(table)
         steps.append({"step": "write", "seconds": round(time.perf_counter() - t, 3)})
         step_tables = [timing.__dict__ for timing in engine.timings]

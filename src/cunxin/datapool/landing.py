@@ -216,7 +216,7 @@ def _read_delimited(
     ncols = len(names)
     key_pos = names.index(_native_key(source)) if header is not None else names.index(source.key)
     # the parser numbers records (header included), skipping empty lines: map to file lines
-    starts = _record_lines(lines, quoted=not is_ods)
+    starts = _record_lines(lines, quoted=not is_ods and '"' in text)
     invalid: set[int] = set()
 
     def line_of(number: int) -> int | None:
@@ -264,7 +264,10 @@ def _read_delimited(
     first = 1 if is_ods else 2  # the header is record 1 of a CSV file
     if starts is None or len(starts) != records + first - 1:
         starts = None  # our line scan disagrees with the parser: line numbers unknown
-    row_lines = [line_of(k) for k in range(first, first + records) if k not in invalid]
+    if starts is not None and not invalid:  # the common case, without a Python loop per row
+        row_lines = starts[first - 1 : first - 1 + records]
+    else:
+        row_lines = [line_of(k) for k in range(first, first + records) if k not in invalid]
     native_to_canonical = {c.native: c.name for c in source.columns}
     columns: dict[str, list[str | None]] = {}
     for name in table.column_names:
@@ -509,7 +512,7 @@ def _split_lines(text: str) -> list[str]:
 
     Not `str.splitlines`, which also breaks at \\f, \\v, \\x1c-\\x1e, \\x85 and U+2028,
     characters that may well sit inside a value (and are legal inside JSON strings)."""
-    lines = _LINE_END.split(text)
+    lines = text.split("\n") if "\r" not in text else _LINE_END.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines

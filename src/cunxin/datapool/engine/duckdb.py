@@ -50,7 +50,7 @@ class DuckDBEngine(Engine):
         tmp = path.with_name(path.name + ".tmp")
         order = f" ORDER BY {order_by}" if order_by else ""
         self.con.execute(
-            f"COPY (SELECT * FROM {table}{order}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            f"COPY (SELECT * FROM {table}{order}) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
         )
         os.replace(tmp, path)
 

@@ -75,7 +75,7 @@ class SparkEngine(Engine):
         if order_by:
             frame = self.spark.sql(f"SELECT * FROM {table} ORDER BY {order_by}")
         tmp_dir = path.with_name(path.name + ".sparktmp")
-        frame.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(
+        frame.coalesce(1).write.mode("overwrite").option("compression", "snappy").parquet(
             str(tmp_dir)
         )
         parts = glob.glob(str(tmp_dir / "part-*.parquet"))
