@@ -34,13 +34,6 @@ def _hwm_mib() -> float:
     return float("nan")
 
 
-def _children_peak_mib() -> float:
-    """Peak RSS of the largest finished child process (the landing workers)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def _reset_hwm() -> None:
     with contextlib.suppress(OSError):  # not Linux, or not allowed: peaks accumulate
         Path("/proc/self/clear_refs").write_text("5")
@@ -105,7 +98,8 @@ def main() -> None:
         print(f"synth scale {args.scale}: {time.perf_counter() - started:.1f} s")
     result, phases, wall, peak = timed_build(raw, args.work / f"pool-{args.scale}", "duckdb")
     report(f"pool build, scale {args.scale}, DuckDB", phases, wall, peak)
-    print(f"  largest landing worker process: {_children_peak_mib():.0f} MiB peak")
+    workers = [r["process_peak_mib"] for r in result["manifest"]["landing"].values()]
+    print(f"  landing worker processes: {max(workers)} MiB peak (each; at most 2 run at once)")
     scores = linkage_scores(args.work / f"pool-{args.scale}", raw / "_truth")
     print("  linkage:", json.dumps(scores))
     print("  rows:", json.dumps(result["manifest"]["row_counts"]))

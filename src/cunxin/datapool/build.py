@@ -115,6 +115,13 @@ def build(
         "uid_secret": secret_origin,
         "input_checksums": checksums,
         "row_counts": row_counts,
+        "landing": {
+            name: {
+                k: r[k]
+                for k in ("rows_in", "rows_landed", "rows_rejected", "seconds", "process_peak_mib")
+            }
+            for name, r in landed["sources"].items()
+        },
         "steps": steps,
         "tables": step_tables,
     }

@@ -85,6 +85,7 @@ class SourceLanding:
     rows_rejected: int = 0
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    process_peak_mib: int = 0
 
     def check(self) -> None:
         if self.rows_in != self.rows_landed + self.rows_rejected:
@@ -162,6 +163,10 @@ def _land_one(name: str, raw_dir: Path, landing_dir: Path) -> tuple[dict, list[d
     result = land_source(SOURCES_BY_NAME[name], raw_dir, landing_dir, rejects)
     result.seconds = round(_now() - started, 3)
     result.check()
+    import resource
+
+    # peak memory of the process that landed this source (a worker, or the build itself)
+    result.process_peak_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result.__dict__, rejects.rows
 
 
