@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -105,6 +106,7 @@ def build(
         step_tables = [timing.__dict__ for timing in engine.timings]
     finally:
         engine.close()
+        shutil.rmtree(pool_dir / "_work", ignore_errors=True)  # spill files, checkpoints
 
     manifest = {
         "run_id": f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
