@@ -477,3 +477,36 @@ def test_it_lands_a_missing_source_file_as_an_empty_source_with_a_warning(tmp_pa
         assert set(SOURCES_BY_NAME[name].column_names) <= set(table.column_names)
     assert out.counts("customer") == (1, 1, 0)
     assert set(out.sources) == {s.name for s in SOURCES}
+
+
+def test_it_keeps_leading_zeros_when_a_header_has_stray_spaces(tmp_path):
+    kit = kit_for(tmp_path)
+    path = kit.write("payroll", [])
+    header = "流水号,代发单位 ,姓名,证件号码 ,卡号 ,首次代发月份,近12月代发金额,月均代发金额\n"
+    path.write_bytes(
+        (header + f"P1,县中学,张三,{ID_A},05180012345,202103,1200.00,100.00\n").encode("utf-8-sig")
+    )
+    landed = land(tmp_path, kit)
+    assert landed.counts("payroll") == (1, 1, 0)
+    row = landed.rows("payroll")[0]
+    assert row["card_no"] == "05180012345"
+    assert row["id_number"] == ID_A
+
+
+def test_it_finds_an_ods_drop_of_another_date_and_says_which(tmp_path):
+    kit = kit_for(tmp_path)
+    path = kit.write("customer", [customer("C1")])
+    newer = path.with_name(path.name.replace("20261128", "20270105"))
+    path.rename(newer)
+    path.with_suffix(".ctl").rename(newer.with_suffix(".ctl"))
+    landed = land(tmp_path, kit)
+    assert landed.counts("customer") == (1, 1, 0)
+    assert any("CUST_INFO_20270105.dat" in w for w in landed.sources["customer"]["warnings"])
+
+
+def test_it_warns_when_a_whole_file_is_rejected(tmp_path):
+    kit = kit_for(tmp_path)
+    kit.write("customer", [customer("C1"), customer("C2")], ctl_count=5)
+    landed = land(tmp_path, kit)
+    assert landed.counts("customer") == (2, 0, 2)
+    assert any("all 2 rows rejected" in w for w in landed.sources["customer"]["warnings"])

@@ -141,6 +141,9 @@ def _build_summary(pool_dir: Path, result: dict) -> str:
         lines.append(
             f"{name:<16}{r['rows_in']:>10,}{rejected:>10,}{r['rows_accepted']:>10,}{rate:>9}"
         )
+    warnings = q["warnings"] + [f"{n}: {w}" for n, r in q["sources"].items() for w in r["warnings"]]
+    if warnings:
+        lines += ["", "warnings:"] + [f"  ! {w}" for w in warnings]
     s = q["summary"]
     lines += [
         "",

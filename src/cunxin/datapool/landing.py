@@ -177,9 +177,9 @@ def _input_bytes(raw_dir: Path, source: Source) -> int:
 def land_source(
     source: Source, raw_dir: Path, landing_dir: Path, rejects: Rejects
 ) -> SourceLanding:
-    paths = sorted(glob.glob(str(raw_dir / source.path)))
+    paths, warnings = _source_files(source, raw_dir)
     files = [os.path.relpath(p, raw_dir) for p in paths]
-    result = SourceLanding(source.name, files)
+    result = SourceLanding(source.name, files, warnings=warnings)
     if not paths:
         result.warnings.append(f"no file matches {source.path}: source treated as empty")
     reader = _READERS[source.fmt]
@@ -190,11 +190,37 @@ def land_source(
         result.rows_in += rows_in
         if batch is not None:
             batches.append(batch)
+    for rel in files:
+        landed_from_file = sum(_rows(b) for b in batches if b.file == rel)
+        rejected_here = sum(1 for r in rejects.rows[before:] if r["file"].split("#")[0] == rel)
+        if rejected_here and not landed_from_file:
+            result.warnings.append(f"{rel}: all {rejected_here:,} rows rejected (see rejects)")
     table = _dedupe_keys(source, _concat(source, batches), rejects)
     result.rows_landed = table.num_rows
     result.rows_rejected = len(rejects.rows) - before
     _write_atomic(table, landing_dir / f"{source.name}.parquet")
     return result
+
+
+def _rows(batch: _Batch) -> int:
+    return len(next(iter(batch.columns.values()))) if batch.columns else 0
+
+
+def _source_files(source: Source, raw_dir: Path) -> tuple[list[str], list[str]]:
+    """The files of a source. An ODS drop is dated in its name (CUST_INFO_20261128.dat):
+    take the newest one present and say so if there are older ones beside it."""
+    paths = sorted(glob.glob(str(raw_dir / source.path)))
+    if source.fmt != "ods_pipe" or paths:
+        return paths, []
+    dated = sorted(glob.glob(str(raw_dir / re.sub(r"_[0-9]{8}[.]dat$", "_*.dat", source.path))))
+    if not dated:
+        return [], []
+    warnings = [f"using the newest drop {os.path.basename(dated[-1])}"]
+    if len(dated) > 1:
+        warnings.append(
+            f"older drops ignored: {', '.join(os.path.basename(p) for p in dated[:-1])}"
+        )
+    return [dated[-1]], warnings
 
 
 # --- readers: (source, path, relpath, rejects, result) -> (rows_in, batch | None) -------
@@ -216,7 +242,8 @@ def _read_delimited(
         if first is None:
             return rows_in, None
         rows_in -= 1
-        header = [h.strip() for h in _split_csv_line(lines[first])]
+        raw_header = _split_csv_line(lines[first])
+        header = [h.strip() for h in raw_header]
         missing = [c.native for c in source.columns if c.native not in header]
         if missing:
             reason = f"file lacks required column(s) {', '.join(missing)}: whole file rejected"
@@ -294,7 +321,8 @@ def _read_delimited(
             invalid_row_handler=on_invalid,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            # keyed by the header exactly as written: pyarrow does not strip names
+            column_types={n: pa.string() for n in (names if is_ods else raw_header)},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),

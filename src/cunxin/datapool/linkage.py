@@ -108,6 +108,7 @@ def settings() -> Any:
             block_on("name", "village_code"),
             block_on("phone"),
             "l.phone = r.phone_alt",
+            "l.phone_alt = r.phone",  # Splink may put either table on the left
             block_on("name", "birth_date"),
             block_on("name", "substr(id_digits, 1, 10)"),
             block_on("name", "substr(id_digits, 11, 8)"),

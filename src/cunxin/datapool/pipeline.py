@@ -164,8 +164,9 @@ WHERE k.person_uid IS NOT NULL OR c.person_uid IS NOT NULL""",
         "person_phones",
         f"""
 SELECT person_uid, phone, row_number() OVER (
-  PARTITION BY person_uid ORDER BY {_rank("source", PHONE_RANK)}, as_of DESC NULLS LAST, phone) AS rn
-FROM (SELECT x.person_uid, r.phone, min(r.source) AS source, max(r.as_of) AS as_of
+  PARTITION BY person_uid ORDER BY source_rank, as_of DESC NULLS LAST, phone) AS rn
+FROM (SELECT x.person_uid, r.phone, min({_rank("r.source", PHONE_RANK)}) AS source_rank,
+        max(r.as_of) AS as_of
       FROM link_exact x JOIN records r ON r.record_uid = x.record_uid
       WHERE r.phone IS NOT NULL GROUP BY x.person_uid, r.phone) p""",
     )
@@ -384,7 +385,9 @@ LEFT JOIN (SELECT person_uid, count(*) AS n FROM relationship_edge WHERE relatio
         # sums as BIGINT on every engine (DuckDB would give HUGEINT)
         select = re.sub(
             r"sum\(((?:[^()]|\([^()]*\))*)\) AS (\w+)",
-            lambda m: f"CAST(sum({m[1]}) AS {'DOUBLE' if m[2] == 'area' else 'BIGINT'}) AS {m[2]}",
+            lambda m: (
+                f"CAST(sum({m[1]}) AS {'DECIMAL(20, 2)' if m[2] == 'area' else 'BIGINT'}) AS {m[2]}"
+            ),
             select,
         )
         return f"""

@@ -169,7 +169,7 @@ def _number(e: Engine, expr: str) -> str:
     plain = e.matches(t, "-?[0-9]+([.][0-9]+)?")
     grouped = e.matches(t, "-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?")
     return (
-        f"CASE WHEN {plain} OR {grouped} THEN try_cast(replace({t}, ',', '') AS DECIMAL(20, 4)) END"
+        f"CASE WHEN {plain} OR {grouped} THEN try_cast(replace({t}, ',', '') AS DECIMAL(26, 6)) END"
     )
 
 
@@ -193,7 +193,12 @@ def integer(e: Engine, expr: str) -> str:
 
 
 def decimal(e: Engine, expr: str) -> str:
-    return f"try_cast(trim({halfwidth(e, f'coalesce({expr}, {chr(39)}{chr(39)})')}) AS DOUBLE)"
+    """A plain decimal number (no exponents, underscores or hex, which engines read
+    differently), as DECIMAL(20, 6)."""
+    t = f"trim({halfwidth(e, f'coalesce({expr}, {chr(39)}{chr(39)})')})"
+    return (
+        f"CASE WHEN {e.matches(t, '-?[0-9]+([.][0-9]+)?')} THEN try_cast({t} AS DECIMAL(20, 6)) END"
+    )
 
 
 def stable_uid(prefix: str, *parts: str) -> str:

@@ -97,7 +97,8 @@ class SparkEngine(Engine):
         return f"regexp_replace({expr}, '{pattern}', '{replacement}')"
 
     def matches(self, expr: str, pattern: str) -> str:
-        return f"({expr} RLIKE '^(?:{pattern})$')"
+        # (?s)...(?!.) ends at the very end: Java's $ would also match before a final newline
+        return f"({expr} RLIKE '(?s)^(?:{pattern})(?!.)')"
 
     def splink_api(self) -> Any:
         from splink import SparkAPI
