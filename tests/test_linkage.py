@@ -132,3 +132,23 @@ def test_it_takes_birth_date_and_gender_from_the_id_number(pool):
         f"SELECT gender, CAST(birth_date AS VARCHAR) FROM '{pool}/person.parquet' WHERE id_number = '{LI}'"
     ).fetchall()
     assert row == [("F", "1975-05-05")]
+
+
+def test_the_uid_secret_changes_uids_and_never_reaches_outputs(tmp_path, monkeypatch):
+    raw = county(tmp_path / "raw")
+    build(raw, tmp_path / "demo", "duckdb")
+    secret = "s3cr3t'-with a quote"
+    monkeypatch.setenv("CUNXIN_POOL_SECRET", secret)
+    result = build(raw, tmp_path / "keyed", "duckdb")
+    assert result["manifest"]["uid_secret"] == "environment"
+    demo = duckdb.sql(
+        f"SELECT person_uid FROM '{tmp_path}/demo/person.parquet' ORDER BY 1"
+    ).fetchall()
+    keyed = duckdb.sql(
+        f"SELECT person_uid FROM '{tmp_path}/keyed/person.parquet' ORDER BY 1"
+    ).fetchall()
+    assert len(demo) == len(keyed) == 3
+    assert not set(demo) & set(keyed)
+    for path in (tmp_path / "keyed").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path

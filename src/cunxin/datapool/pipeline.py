@@ -59,12 +59,13 @@ def _in(values: dict[str, str]) -> str:
 
 def run(e: Engine, secret: str, progress: Progress | None = None) -> None:
     """Build every pool table on `e` from the land_<source> and ref_* tables."""
+    e.register_secret(secret)
     steps: list[tuple[str, Callable[[], None]]] = [
         ("standardize", lambda: standardize(e)),
         ("records", lambda: records(e)),
-        ("link", lambda: link(e, secret)),
-        ("golden person", lambda: golden_person(e, secret)),
-        ("households", lambda: households(e, secret)),
+        ("link", lambda: link(e)),
+        ("golden person", lambda: golden_person(e)),
+        ("households", lambda: households(e)),
         ("relationships", lambda: relationships(e)),
         ("profiles", lambda: profiles(e)),
         ("tags", lambda: tags(e)),
@@ -135,11 +136,12 @@ LEFT JOIN record_villages rv ON rv.source = r.source AND rv.record_key = r.recor
     )
 
 
-def link(e: Engine, secret: str) -> None:
-    uid = f.stable_uid("P", f"'{secret}'", "id18")
+def link(e: Engine) -> None:
+    uid = f.stable_uid("P", "ps.secret", "id18")
     e.create(
         "person_keys",
-        f"SELECT id18, {uid} AS person_uid FROM (SELECT DISTINCT id18 FROM records WHERE id18 IS NOT NULL) k",
+        f"SELECT id18, {uid} AS person_uid FROM (SELECT DISTINCT id18 FROM records WHERE id18 IS NOT NULL) k "
+        "CROSS JOIN pool_secret ps",
     )
     e.create(
         "cust_person",
@@ -260,7 +262,7 @@ def _order_key(value: str, rank: tuple[str, ...]) -> str:
     )
 
 
-def golden_person(e: Engine, secret: str) -> None:
+def golden_person(e: Engine) -> None:
     # One narrow copy of the linked records, then one window per field: sorting a few
     # columns per person is far cheaper than aggregating strings with min_by.
     e.create(
@@ -297,7 +299,7 @@ SELECT * FROM (
   FROM linked l JOIN std_grid g ON l.source = 'grid' AND g.record_key = l.record_key
   WHERE l.person_uid IS NOT NULL AND g.household_no IS NOT NULL) t WHERE rn = 1""",
     )
-    hh_uid = f.stable_uid("H", f"'{secret}'", "g.household_no")
+    hh_uid = f.stable_uid("H", "ps.secret", "g.household_no")
     e.create(
         "person",
         f"""
@@ -312,12 +314,13 @@ SELECT k.person_uid,
 FROM person_keys k
 LEFT JOIN best_fields b ON b.person_uid = k.person_uid
 LEFT JOIN person_grid g ON g.person_uid = k.person_uid
+CROSS JOIN pool_secret ps
 LEFT JOIN (SELECT person_uid, count(*) AS n FROM linked WHERE person_uid IS NOT NULL
            GROUP BY person_uid) cnt ON cnt.person_uid = k.person_uid""",
     )
 
 
-def households(e: Engine, secret: str) -> None:
+def households(e: Engine) -> None:
     e.create(
         "household",
         """

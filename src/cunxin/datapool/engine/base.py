@@ -45,6 +45,11 @@ class Engine(ABC):
         """Name the query `sql` without computing it (for cheap filters of a table)."""
 
     @abstractmethod
+    def register_secret(self, value: str) -> None:
+        """Make the one-row table `pool_secret(secret)` from data, never from SQL text, so
+        that the secret appears in no query, plan, log or error message."""
+
+    @abstractmethod
     def _drop(self, table: str) -> None:
         """Forget `table` (or view) and free what it holds."""
 

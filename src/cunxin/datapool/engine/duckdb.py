@@ -36,6 +36,12 @@ class DuckDBEngine(Engine):
     def _create_view(self, table: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {table} AS {sql}")
 
+    def register_secret(self, value: str) -> None:
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE pool_secret AS SELECT CAST(? AS VARCHAR) AS secret",
+            [value],
+        )
+
     def _drop(self, table: str) -> None:
         kind = self.con.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]

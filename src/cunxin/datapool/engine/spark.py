@@ -64,6 +64,11 @@ class SparkEngine(Engine):
     def _create_view(self, table: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(table)
 
+    def register_secret(self, value: str) -> None:
+        self.spark.createDataFrame([(value,)], "secret string").createOrReplaceTempView(
+            "pool_secret"
+        )
+
     def _drop(self, table: str) -> None:
         self.spark.catalog.dropTempView(table)
 
