@@ -154,3 +154,20 @@ def test_spark_writes_the_same_tables_as_duckdb(spark_ok, duck, county, tmp_path
     show(capsys, f"linkage at scale {SCALE} (spark): {json.dumps(scores)}")
     assert scores["pairwise_precision"] >= 0.995
     assert scores["pairwise_recall"] >= 0.98
+
+
+def test_every_grid_member_becomes_a_person_even_without_an_id(duck):
+    pool, _ = duck
+    rows = duckdb.sql(
+        f"SELECT match_kind, count(*), count(person_uid) FROM '{pool}/person_source_link.parquet' "
+        "WHERE source = 'grid' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    kinds = {kind: (n, with_person) for kind, n, with_person in rows}
+    assert all(n == with_person for n, with_person in kinds.values()), kinds
+    assert kinds["grid_without_id"][0] > 0
+    orphans = duckdb.sql(
+        f"SELECT count(*), count(birth_date), count(household_uid) FROM '{pool}/person.parquet' "
+        "WHERE id_number IS NULL"
+    ).fetchall()[0]
+    assert orphans[0] == kinds["grid_without_id"][0]
+    assert orphans[2] == orphans[0]  # each is placed in their household

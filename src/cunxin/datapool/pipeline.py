@@ -218,17 +218,32 @@ FROM (
   WINDOW w AS (PARTITION BY record_uid ORDER BY match_weight DESC, person_uid)
 ) s WHERE rn = 1""",
     )
+    # A household member in the grid roster whose ID is missing or unusable, and who
+    # matches nobody, is still a person (mostly children): one person per such row.
+    orphan_uid = f.stable_uid("P", "ps.secret", "r.record_uid")
+    e.create(
+        "grid_orphans",
+        f"""
+SELECT r.record_uid, {orphan_uid} AS person_uid, r.birth_date, r.gender
+FROM records r CROSS JOIN pool_secret ps
+LEFT JOIN link_exact x ON x.record_uid = r.record_uid
+LEFT JOIN link_best b ON b.record_uid = r.record_uid AND b.match_kind = 'probabilistic'
+WHERE r.source = 'grid' AND x.record_uid IS NULL AND b.record_uid IS NULL""",
+    )
     e.create(
         "linked",
         """
 SELECT r.*, CASE WHEN x.person_uid IS NOT NULL THEN x.person_uid
-                 WHEN b.match_kind = 'probabilistic' THEN b.person_uid END AS person_uid,
-  coalesce(x.match_kind, b.match_kind, 'unmatched') AS match_kind,
-  CASE WHEN x.person_uid IS NOT NULL THEN CAST(1.0 AS DOUBLE)
+                 WHEN b.match_kind = 'probabilistic' THEN b.person_uid
+                 ELSE o.person_uid END AS person_uid,
+  CASE WHEN o.person_uid IS NOT NULL THEN 'grid_without_id'
+       ELSE coalesce(x.match_kind, b.match_kind, 'unmatched') END AS match_kind,
+  CASE WHEN x.person_uid IS NOT NULL OR o.person_uid IS NOT NULL THEN CAST(1.0 AS DOUBLE)
        ELSE round(coalesce(b.match_probability, 0.0), 6) END AS match_probability
 FROM records r
 LEFT JOIN link_exact x ON x.record_uid = r.record_uid
-LEFT JOIN link_best b ON b.record_uid = r.record_uid""",
+LEFT JOIN link_best b ON b.record_uid = r.record_uid
+LEFT JOIN grid_orphans o ON o.record_uid = r.record_uid""",
     )
     e.create(
         "person_source_link",
@@ -305,13 +320,16 @@ SELECT * FROM (
         f"""
 SELECT k.person_uid,
   CASE WHEN g.household_no IS NOT NULL THEN {hh_uid} END AS household_uid,
-  k.id18 AS id_number, b.name_value AS name, {f.id_gender("k.id18")} AS gender,
-  {f.id_birth_date("k.id18")} AS birth_date,
+  k.id18 AS id_number, b.name_value AS name,
+  CASE WHEN k.id18 IS NOT NULL THEN {f.id_gender("k.id18")} ELSE o.gender END AS gender,
+  CASE WHEN k.id18 IS NOT NULL THEN {f.id_birth_date("k.id18")} ELSE o.birth_date END AS birth_date,
   b.phone_value AS phone,
   coalesce(b.village_code_value, substr(b.group_code_value, 1, 12)) AS village_code,
   b.group_code_value AS group_code, b.address_value AS address, g.relation_to_head,
   g.household_no, cnt.n AS source_records
-FROM person_keys k
+FROM (SELECT id18, person_uid FROM person_keys
+      UNION ALL SELECT CAST(NULL AS STRING) AS id18, person_uid FROM grid_orphans) k
+LEFT JOIN grid_orphans o ON o.person_uid = k.person_uid
 LEFT JOIN best_fields b ON b.person_uid = k.person_uid
 LEFT JOIN person_grid g ON g.person_uid = k.person_uid
 CROSS JOIN pool_secret ps
@@ -526,7 +544,9 @@ def features(e: Engine) -> None:
     """One row per adult person: model inputs, and the loan-history label where known.
 
     The label (`label_bad`: any loan written off or more than 90 days overdue) is for the
-    scorecard; the features never look at loan outcomes.
+    scorecard. The features never read loan outcomes directly, but the black list is
+    partly a consequence of bad loans: a scorecard trained on this label must leave the
+    black/grey/court flags out (they are hard stops in policy, not model inputs).
     """
     e.create(
         "features",

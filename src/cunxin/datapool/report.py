@@ -48,7 +48,11 @@ def quality(e: Engine, landed: dict, warnings: list[str]) -> dict:
         if land["rows_landed"] != accepted + std_rejected:
             raise AssertionError(f"{name}: landed rows do not add up after standardize")
         k = kinds.get(name, {})
-        linked = sum(n for kind, n in k.items() if kind in ("id", "cust_no", "probabilistic"))
+        linked = sum(
+            n
+            for kind, n in k.items()
+            if kind in ("id", "cust_no", "probabilistic", "grid_without_id")
+        )
         sources[name] = {
             "category": source.category,
             "channel": source.channel,
