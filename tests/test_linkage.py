@@ -71,6 +71,12 @@ def county(root):
              "village": "伊山镇东湖村", "registered_capital": "20", "status": "存续"},
         ],
     )  # fmt: skip
+    # a black-list entry whose typo'd ID is as close to one 王伟 as to the other
+    kit.write(
+        "blackgrey",
+        [{"record_id": "B1", "name": "王伟", "id_number": WANG_1[:17] + "8", "reason": "赌博",
+          "listed_date": "2024-01-01", "origin": "村委会", "list_type": "黑名单"}],
+    )  # fmt: skip
     return kit.finish()
 
 
@@ -152,3 +158,13 @@ def test_the_uid_secret_changes_uids_and_never_reaches_outputs(tmp_path, monkeyp
     for path in (tmp_path / "keyed").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_an_unresolvable_list_entry_flags_every_plausible_person(pool):
+    got = links(pool)
+    assert got[("blackgrey", "B1")][0] is None
+    flags = duckdb.sql(
+        f"SELECT person_uid, flag FROM '{pool}/risk_flag.parquet' ORDER BY 1"
+    ).fetchall()
+    wangs = sorted([got[("customer", "C1")][0], got[("customer", "C2")][0]])
+    assert flags == [(wangs[0], "possible_black"), (wangs[1], "possible_black")]

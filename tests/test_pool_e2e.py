@@ -171,3 +171,33 @@ def test_every_grid_member_becomes_a_person_even_without_an_id(duck):
     ).fetchall()[0]
     assert orphans[0] == kinds["grid_without_id"][0]
     assert orphans[2] == orphans[0]  # each is placed in their household
+
+
+EXPECTED_REASON = {
+    "bad_amount": {"bad_amount"},
+    "bad_date": {"bad_date"},
+    "bad_json": {"bad_json"},
+    "duplicate_key": {"duplicate_row", "duplicate_key"},
+    "field_count": {"field_count"},
+    "truncated": {"field_count"},
+}
+
+
+def test_it_rejects_exactly_the_broken_rows_for_the_right_reason(duck, county):
+    pool, _ = duck
+    broken = dict(
+        duckdb.sql(
+            f"SELECT source, count(*) FROM '{county}/_truth/broken_rows.parquet' GROUP BY 1"
+        ).fetchall()
+    )
+    rejected = dict(
+        duckdb.sql(f"SELECT source, count(*) FROM '{pool}/rejects.parquet' GROUP BY 1").fetchall()
+    )
+    assert rejected == broken  # no clean row rejected, no broken row kept
+    pairs = duckdb.sql(
+        f"""SELECT b.kind, r.reason_code FROM '{county}/_truth/broken_rows.parquet' b
+            JOIN '{pool}/rejects.parquet' r ON r.source = b.source AND r.record_key = b.record_key"""
+    ).fetchall()
+    assert pairs
+    for kind, code in pairs:
+        assert code in EXPECTED_REASON[kind], (kind, code)

@@ -106,7 +106,7 @@ def records(e: Engine) -> None:
     e.create(
         "village_names",
         """
-SELECT village_name, min(village_code) AS village_code, count(*) AS n
+SELECT village_name, min(village_code) AS village_code, count(DISTINCT village_code) AS n
 FROM ref_village GROUP BY village_name""",
     )
     town = "regexp_extract(r.village_text, '^(.*?[镇乡])', 1)"
@@ -116,11 +116,14 @@ FROM ref_village GROUP BY village_name""",
         "record_villages",
         f"""
 SELECT r.source, r.record_key,
-  coalesce(tv.village_code, CASE WHEN vn.n = 1 THEN vn.village_code END) AS village_code
+  coalesce(min(tv.village_code), min(CASE WHEN vn.n = 1 THEN vn.village_code END)) AS village_code
 FROM records_raw r
 LEFT JOIN ref_village tv ON tv.township_name = {town} AND tv.village_name = {vill}
 LEFT JOIN village_names vn ON {town} = '' AND vn.village_name = {vill}
-WHERE r.village_text IS NOT NULL AND r.village_code IS NULL AND r.group_code IS NULL""",
+WHERE r.village_text IS NOT NULL AND r.village_code IS NULL AND r.group_code IS NULL
+GROUP BY r.source, r.record_key
+-- one row per record; a township + village name that matches two codes stays unresolved
+HAVING count(DISTINCT tv.village_code) <= 1""",
     )
     cols = ", ".join(f"r.{c}" for c in IDENTITY_COLUMNS if c != "village_code")
     e.create(
@@ -465,7 +468,17 @@ SELECT l.person_uid,
        WHEN '失信被执行人' THEN 'court_defaulter' ELSE 'other' END AS flag,
   s.reason, s.listed_date, s.origin, s.record_key
 FROM linked l JOIN std_blackgrey s ON l.source = 'blackgrey' AND s.record_key = l.record_key
-WHERE l.person_uid IS NOT NULL""",
+WHERE l.person_uid IS NOT NULL
+UNION ALL
+-- a list entry that could not be tied to one person still flags every plausible
+-- candidate as "possible_…", so that nobody listed slips through to a credit grant
+SELECT c.person_uid,
+  'possible_' || CASE s.list_type WHEN '黑名单' THEN 'black' WHEN '灰名单' THEN 'grey'
+       WHEN '失信被执行人' THEN 'court_defaulter' ELSE 'other' END AS flag,
+  s.reason, s.listed_date, s.origin, s.record_key
+FROM linked l JOIN std_blackgrey s ON l.source = 'blackgrey' AND s.record_key = l.record_key
+JOIN link_scores c ON c.record_uid = l.record_uid AND c.match_probability >= 0.5
+WHERE l.person_uid IS NULL""",
     )
     e.create(
         "profile_credit",
@@ -529,7 +542,9 @@ def tags(e: Engine) -> None:
            WHERE l.person_uid IS NOT NULL GROUP BY l.person_uid""",
         "SELECT person_uid, 'real_estate', '有房产' FROM profile_assets WHERE property_count > 0",
         """SELECT DISTINCT person_uid, 'risk', CASE flag WHEN 'black' THEN '黑名单'
-            WHEN 'grey' THEN '灰名单' WHEN 'court_defaulter' THEN '失信被执行人' ELSE '其他' END
+            WHEN 'grey' THEN '灰名单' WHEN 'court_defaulter' THEN '失信被执行人'
+            WHEN 'possible_black' THEN '疑似黑名单' WHEN 'possible_grey' THEN '疑似灰名单'
+            WHEN 'possible_court_defaulter' THEN '疑似失信被执行人' ELSE '其他' END
            FROM risk_flag""",
     ]
     e.create(
