@@ -345,20 +345,24 @@ def households(e: Engine) -> None:
     e.create(
         "household",
         """
-SELECT p.household_uid, min(p.household_no) AS household_no,
-  min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN p.person_uid END) AS head_person_uid,
-  min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN p.name END) AS head_name,
-  min(p.village_code) AS village_code, min(p.group_code) AS group_code,
-  min(g.grid_code) AS grid_code, count(*) AS member_count,
-  min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN p.address END) AS address,
-  min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN g.longitude END) AS longitude,
-  min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN g.latitude END) AS latitude,
-  min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN g.industry END) AS industry,
-  CAST(sum(CASE WHEN p.birth_date <= DATE '2008-11-28' THEN 1 ELSE 0 END) AS BIGINT)
-    AS adult_count
-FROM person p JOIN person_grid g ON g.person_uid = p.person_uid
-WHERE p.household_uid IS NOT NULL
-GROUP BY p.household_uid""",
+SELECT m.household_uid, m.household_no, m.head_person_uid, hp.name AS head_name,
+  coalesce(hp.village_code, m.village_code) AS village_code,
+  coalesce(hp.group_code, m.group_code) AS group_code,
+  coalesce(hg.grid_code, m.grid_code) AS grid_code, m.member_count,
+  hp.address, hg.longitude, hg.latitude, hg.industry, m.adult_count
+FROM (
+  SELECT p.household_uid, min(p.household_no) AS household_no,
+    -- one head (the smallest uid if the roster names two), whose fields describe the household
+    min(CASE WHEN p.relation_to_head IN ('户主', '本人') THEN p.person_uid END) AS head_person_uid,
+    min(p.village_code) AS village_code, min(p.group_code) AS group_code,
+    min(g.grid_code) AS grid_code, count(*) AS member_count,
+    CAST(sum(CASE WHEN p.birth_date <= DATE '2008-11-28' THEN 1 ELSE 0 END) AS BIGINT)
+      AS adult_count
+  FROM person p JOIN person_grid g ON g.person_uid = p.person_uid
+  WHERE p.household_uid IS NOT NULL
+  GROUP BY p.household_uid) m
+LEFT JOIN person hp ON hp.person_uid = m.head_person_uid
+LEFT JOIN person_grid hg ON hg.person_uid = m.head_person_uid""",
     )
 
 
