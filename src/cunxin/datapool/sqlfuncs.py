@@ -9,49 +9,16 @@ string literals would eat them.
 from __future__ import annotations
 
 from cunxin.datapool.engine.base import Engine
+from cunxin.lib import idnumber
 
 FULLWIDTH_FROM = "０１２３４５６７８９ｘＸ－／．："
 FULLWIDTH_TO = "0123456789XX-/.:"
 # dates: full-width digits to half-width, 年 月 / . ． － ／ to '-', 日 dropped
 DATE_FROM = "０１２３４５６７８９年月/.．－／日"
 DATE_TO = "0123456789-------"
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-PROVINCES = [
-    "11",
-    "12",
-    "13",
-    "14",
-    "15",
-    "21",
-    "22",
-    "23",
-    "31",
-    "32",
-    "33",
-    "34",
-    "35",
-    "36",
-    "37",
-    "41",
-    "42",
-    "43",
-    "44",
-    "45",
-    "46",
-    "50",
-    "51",
-    "52",
-    "53",
-    "54",
-    "61",
-    "62",
-    "63",
-    "64",
-    "65",
-    "71",
-    "81",
-    "82",
-]
+# the same rules as cunxin.lib.idnumber, which is the reference in Python
+ID_WEIGHTS = idnumber.WEIGHTS
+PROVINCES = sorted(idnumber.PROVINCE_CODES)
 REFERENCE_DATE = "DATE '2026-11-28'"  # the data date of the ODS feed; ages are as of it
 
 
