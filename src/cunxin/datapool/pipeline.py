@@ -440,7 +440,7 @@ LEFT JOIN {by_person("real_estate", "count(*) AS properties, sum(coalesce(s.area
   ON r.person_uid = p.person_uid
 LEFT JOIN {by_person("loan", "sum(coalesce(s.balance_fen, 0)) AS balance_fen", "AND s.status IN ('正常', '逾期')")} l
   ON l.person_uid = p.person_uid
-LEFT JOIN {by_person("farmer_credit", "max(s.assets_fen) AS assets_fen, max(s.liabilities_fen) AS liabilities_fen")} fc
+LEFT JOIN {by_person("farmer_credit", "max_by(s.assets_fen, coalesce(CAST(s.rating_date AS STRING), '') || s.record_key) AS assets_fen, max_by(s.liabilities_fen, coalesce(CAST(s.rating_date AS STRING), '') || s.record_key) AS liabilities_fen")} fc
   ON fc.person_uid = p.person_uid""",
     )
     e.create(
@@ -453,9 +453,9 @@ SELECT p.person_uid,
   coalesce(en.companies, 0) AS enterprises, coalesce(en.capital_fen, 0) AS enterprise_capital_fen,
   ss.contribution_base_fen
 FROM person p
-LEFT JOIN {by_person("payroll", "sum(coalesce(s.amount_12m_fen, 0)) AS amount_fen, min(s.employer) AS employer")} pr
+LEFT JOIN {by_person("payroll", "sum(coalesce(s.amount_12m_fen, 0)) AS amount_fen, max_by(s.employer, lpad(CAST(coalesce(s.amount_12m_fen, 0) AS STRING), 20, '0') || s.record_key) AS employer")} pr
   ON pr.person_uid = p.person_uid
-LEFT JOIN {by_person("farmer_credit", "max(s.annual_income_fen) AS income_fen, min(s.main_industry) AS main_industry")} fc
+LEFT JOIN {by_person("farmer_credit", "max_by(s.annual_income_fen, coalesce(CAST(s.rating_date AS STRING), '') || s.record_key) AS income_fen, max_by(s.main_industry, coalesce(CAST(s.rating_date AS STRING), '') || s.record_key) AS main_industry")} fc
   ON fc.person_uid = p.person_uid
 LEFT JOIN {by_person("ebank", "sum(coalesce(s.txn_count_12m, 0)) AS txn_count, sum(coalesce(s.txn_amount_12m_fen, 0)) AS txn_fen")} eb
   ON eb.person_uid = p.person_uid
@@ -498,9 +498,9 @@ SELECT p.person_uid,
 FROM person p
 LEFT JOIN {by_person("loan", "count(*) AS loans, sum(coalesce(s.amount_fen, 0)) AS total_fen, sum(CASE WHEN s.status = '结清' THEN 1 ELSE 0 END) AS settled, sum(CASE WHEN s.status IN ('正常', '逾期') THEN 1 ELSE 0 END) AS current, max(coalesce(s.max_overdue_days, 0)) AS max_overdue, sum(CASE WHEN s.status = '核销' OR coalesce(s.max_overdue_days, 0) > 90 THEN 1 ELSE 0 END) AS bad")} ln
   ON ln.person_uid = p.person_uid
-LEFT JOIN {by_person("sunshine2017", "max(s.granted_amount_fen) AS granted_fen, min(s.rating) AS rating")} sc
+LEFT JOIN {by_person("sunshine2017", "max(s.granted_amount_fen) AS granted_fen, max_by(s.rating, coalesce(CAST(s.granted_date AS STRING), '') || s.record_key) AS rating")} sc
   ON sc.person_uid = p.person_uid
-LEFT JOIN {by_person("farmer_credit", "min(s.credit_rating) AS rating")} fc
+LEFT JOIN {by_person("farmer_credit", "max_by(s.credit_rating, coalesce(CAST(s.rating_date AS STRING), '') || s.record_key) AS rating")} fc
   ON fc.person_uid = p.person_uid
 LEFT JOIN (SELECT person_uid, bool_or(flag = 'black') AS black, bool_or(flag = 'grey') AS grey,
                   bool_or(flag = 'court_defaulter') AS court
