@@ -37,7 +37,7 @@ from .common import (
     stage_rng,
     weighted_sample,
 )
-from .context import Context
+from .context import Context, native_headers, raw_path
 from .idgen import build_card_numbers, messy_ids, messy_phones
 from .names import (
     COMPANY_WORDS,
@@ -49,15 +49,6 @@ from .names import (
 )
 from .ods import unique_numbers
 from .output import BreakPlan, Table, write_delimited, write_jsonl, write_xlsx
-
-
-def native_headers(source: str) -> list[str]:
-    return [c.native for c in SOURCES_BY_NAME[source].columns]
-
-
-def raw_path(ctx: Context, source: str):
-    return ctx.raw / SOURCES_BY_NAME[source].path
-
 
 # ---------------------------------------------------------------- e-banking
 

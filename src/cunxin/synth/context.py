@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cunxin.datapool.sources import SOURCES_BY_NAME
+
 from .common import Progress, categorical, categorical_rows, chance
 from .geography import Geography
 from .names import chinese_number
@@ -137,3 +139,13 @@ class Context:
 
     def tick(self, step: str, done: int, total: int) -> None:
         self.progress(step, done, total)
+
+
+def raw_path(ctx: Context, source: str) -> Path:
+    """Where a source's file goes under RAW/ (the path of the contract in sources.py)."""
+    return ctx.raw / SOURCES_BY_NAME[source].path
+
+
+def native_headers(source: str) -> list[str]:
+    """A source's header row as the bank's file writes it."""
+    return [c.native for c in SOURCES_BY_NAME[source].columns]

@@ -31,7 +31,7 @@ from .common import (
     stage_rng,
     weighted_sample,
 )
-from .context import Context
+from .context import Context, native_headers, raw_path
 from .idgen import messy_ids, messy_phones, uscc
 from .names import BUSINESS_SCOPES, COMPANY_WORDS, INDUSTRIES, OCC
 from .ods import unique_numbers
@@ -40,14 +40,6 @@ from .output import BreakPlan, Table, write_delimited, write_jsonl
 ADULT_SHARE_SOCIAL = 0.45
 ADULT_SHARE_ENTERPRISE = 0.03
 HOUSEHOLD_SHARE_PROPERTY = 0.35
-
-
-def _path(ctx: Context, source: str):
-    return ctx.raw / SOURCES_BY_NAME[source].path
-
-
-def _headers(source: str) -> list[str]:
-    return [c.native for c in SOURCES_BY_NAME[source].columns]
 
 
 # ---------------------------------------------------------------- social security
@@ -132,14 +124,14 @@ def build_social_security(ctx: Context) -> None:
         duplicate_rate=0.001,
     )
     ctx.row_counts["social_security"] = write_delimited(
-        _path(ctx, "social_security"),
+        raw_path(ctx, "social_security"),
         table,
         plan,
         ctx.truth,
         sep=",",
         encoding="gbk",
         file_label=SOURCES_BY_NAME["social_security"].path,
-        header=_headers("social_security"),
+        header=native_headers("social_security"),
         rng=rng,
     )
 
@@ -239,9 +231,9 @@ def build_real_estate(ctx: Context) -> None:
     )
     plan = BreakPlan.make(rng, table, kinds={"bad_json": None}, duplicate_rate=0.001)
     ctx.row_counts["real_estate"] = write_jsonl(
-        _path(ctx, "real_estate"),
+        raw_path(ctx, "real_estate"),
         table,
-        _headers("real_estate"),
+        native_headers("real_estate"),
         plan,
         ctx.truth,
         file_label=SOURCES_BY_NAME["real_estate"].path,
@@ -350,14 +342,14 @@ def build_enterprise(ctx: Context) -> None:
     ).order_by_key()
     plan = BreakPlan.make(rng, table, kinds={"field_count": None, "bad_date": "established_date"})
     ctx.row_counts["enterprise"] = write_delimited(
-        _path(ctx, "enterprise"),
+        raw_path(ctx, "enterprise"),
         table,
         plan,
         ctx.truth,
         sep=",",
         encoding="utf-8-sig",
         file_label=SOURCES_BY_NAME["enterprise"].path,
-        header=_headers("enterprise"),
+        header=native_headers("enterprise"),
         quote_cols=(1, 9),
         rng=rng,
     )
