@@ -80,7 +80,6 @@ def settings() -> Any:
     import splink.comparison_level_library as cll
     from splink import SettingsCreator, block_on
     from splink.comparison_library import CustomComparison
-    from splink.internals.comparison_creator import ComparisonCreator  # noqa: F401
 
     comparisons = []
     for kind, col in (
