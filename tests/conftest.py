@@ -49,3 +49,22 @@ def postgres_db(db) -> None:
 
     need("postgres", connection.vendor == "postgresql", f"tests run on {connection.vendor}, "
          "set DATABASE_URL=postgres://... to run them on PostgreSQL")  # fmt: skip
+
+
+@pytest.fixture
+def world(db):
+    """A small bank (tests/world.py): branches, villages, households, a user per role."""
+    from world import make_world
+
+    return make_world()
+
+
+@pytest.fixture
+def as_user(client, world):
+    """Sign the test client in as one of the world's users: `as_user("cm_a")`."""
+
+    def sign_in(key: str):
+        client.force_login(world.users[key])
+        return client
+
+    return sign_in

@@ -1,12 +1,21 @@
 """The console command: user mistakes give one line, not a traceback."""
 
+import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+
+
+def demo_env() -> dict:
+    """The demo runs on its embedded defaults (SQLite), whatever the test database is."""
+    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CUNXIN_DATA_DIR")}
 
 
 def run(*args):
     return subprocess.run(
-        [sys.executable, "-m", "cunxin.cli", *args], capture_output=True, text=True
+        [sys.executable, "-m", "cunxin.cli", *args], capture_output=True, text=True, env=demo_env()
     )
 
 
@@ -33,10 +42,15 @@ def test_it_refuses_an_unknown_engine(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_the_demo_synthesises_builds_and_says_where_the_outputs_are(tmp_path):
-    out = run("demo", "--dir", str(tmp_path / "demo"), "--scale", "0.002")
+def test_the_demo_synthesises_builds_publishes_and_prints_users(tmp_path):
+    out = run("demo", "--dir", str(tmp_path / "demo"), "--scale", "0.002", "--no-serve")
     assert out.returncode == 0, out.stderr
     assert "pool built in" in out.stdout
+    assert "published pool run" in out.stdout
+    for user in ("hq-admin", "hq-analyst", "bm", "cm", "evaluator", "customer"):
+        assert any(line.split()[:1] == [user] for line in out.stdout.splitlines()), user
+    assert "SIMULATORS" in out.stdout
+    assert (tmp_path / "demo" / "cunxin.sqlite3").exists()
     assert "quality report:" in out.stdout
     assert (tmp_path / "demo" / "pool" / "person.parquet").exists()
     assert (
@@ -44,3 +58,29 @@ def test_the_demo_synthesises_builds_and_says_where_the_outputs_are(tmp_path):
         .read_text(encoding="utf-8")
         .startswith("# Data-quality report")
     )
+
+
+def test_the_demo_serves_the_app_and_users_can_sign_in(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cunxin.cli", "demo", "--dir", str(tmp_path / "d"),
+         "--scale", "0.002", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=demo_env(),
+    )  # fmt: skip
+    try:
+        body = ""
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.5)
+        assert 'name="password"' in body, proc.stdout.read() if proc.poll() is not None else ""
+    finally:
+        proc.kill()
+        proc.wait()

@@ -1,5 +1,6 @@
 """The Django project and the package's import boundaries."""
 
+import base64
 import subprocess
 import sys
 
@@ -50,6 +51,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "CUNXIN_SECRET_KEY": "k3y-" + "".join(chr(33 + (i * 7) % 90) for i in range(60)),
         "CUNXIN_ALLOWED_HOSTS": "cunxin.example.com",
         "CUNXIN_DATA_DIR": str(tmp_path),
+        "CUNXIN_FIELD_KEYS": "k1:" + base64.b64encode(b"f" * 32).decode(),
+        "CUNXIN_BLIND_INDEX_KEYS": "k1:" + base64.b64encode(b"b" * 32).decode(),
         "DJANGO_SETTINGS_MODULE": "cunxin.project.settings",
         "PATH": "/usr/bin:/bin",
     }
@@ -60,3 +63,19 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         env=env,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_production_refuses_the_demo_keys(tmp_path):
+    env = {
+        "CUNXIN_DEBUG": "0",
+        "CUNXIN_SECRET_KEY": "k3y-" + "x" * 60,
+        "CUNXIN_ALLOWED_HOSTS": "cunxin.example.com",
+        "CUNXIN_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "cunxin.project.settings",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "django", "check"], capture_output=True, text=True, env=env
+    )
+    assert out.returncode != 0
+    assert "CUNXIN_FIELD_KEYS" in out.stderr

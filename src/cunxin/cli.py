@@ -156,6 +156,137 @@ def _build_summary(pool_dir: Path, result: dict) -> str:
     return "\n".join(lines)
 
 
+def django_setup() -> None:
+    """Configure Django for commands that use the operational database."""
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cunxin.project.settings")
+    django.setup()
+
+
+def _require_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise click.ClickException(
+            "the database is not up to date: run `cunxin manage migrate` first"
+        )
+
+
+@pool.command("publish")
+@click.option(
+    "--pool",
+    "pool_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A built pool folder (from `cunxin pool build`).",
+)
+@click.option(
+    "--by", default=None, help="Who publishes (recorded in the run); the OS user by default."
+)
+def pool_publish(pool_dir: Path, by: str | None) -> None:
+    """Load a built pool into the operational database (idempotent, atomic)."""
+    django_setup()
+    _require_migrated()
+    click.echo(_publish(pool_dir, by))
+
+
+def _publish(pool_dir: Path, by: str | None) -> str:
+    from cunxin.pool.publish import publish
+
+    with progress_bar() as update:
+        run = publish(pool_dir, by=by, progress=update)
+    lines = [
+        f"published pool run {run.pool_run_id} in {run.timings['total']:.1f} s (publish run {run.pk})"
+    ]
+    lines.append(
+        f"{'table':<18}{'rows':>10}{'inserted':>10}{'updated':>10}{'unchanged':>10}{'retired':>9}"
+    )
+    from cunxin.pool.publish import TABLES
+
+    for name in (t.name for t in TABLES):
+        c = run.counts[name]
+        lines.append(
+            f"{name:<18}{c['rows']:>10,}{c['inserted']:>10,}{c['updated']:>10,}"
+            f"{c['unchanged']:>10,}{c['retired']:>9,}"
+        )
+    return "\n".join(lines)
+
+
+@main.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+@click.pass_context
+def manage(ctx: click.Context) -> None:
+    """Django's manage.py (migrate, createsuperuser, runserver …) for this project."""
+    django_setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["cunxin manage", *ctx.args])
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 and name the first broken event if it was tampered with."""
+    django_setup()
+    from cunxin.audit.chain import verify
+
+    result = verify()
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked:,} events verified")
+        return
+    click.echo(
+        f"audit chain BROKEN at event {result.first_broken_id}: {result.problem} "
+        f"({result.checked:,} events before it are intact)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Keys for personal data (see docs/operations.md, key rotation)."""
+
+
+@keys.command("new")
+@click.option("--id", "kid", required=True, help="Key id, letters and digits (e.g. k2026a).")
+def keys_new(kid: str) -> None:
+    """Print a new random key as `id:base64`, to put first in a key ring."""
+    from cunxin.lib.crypto import new_key
+
+    if not kid.isalnum():
+        raise click.BadParameter("letters and digits only", param_hint="--id")
+    click.echo(f"{kid}:{new_key()}")
+
+
+@keys.command("rotate")
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(min=100))
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt and re-index every protected value with the current (first) keys."""
+    django_setup()
+    _require_migrated()
+    from cunxin.pool.rotation import rotate
+
+    result = rotate(batch=batch)
+    click.echo(
+        f"rotated {result['rewritten']:,} of {result['checked']:,} persons to field key "
+        f"{result['field_key']} and blind-index key {result['blind_index_key']}"
+    )
+
+
 @main.command()
 @click.option(
     "--dir",
@@ -172,16 +303,42 @@ def _build_summary(pool_dir: Path, result: dict) -> str:
     help="1.0 runs the full county.",
 )
 @click.option("--full", is_flag=True, help="The full county (same as --scale 1.0).")
-def demo(data_dir: Path, scale: float, full: bool) -> None:
-    """Synthesise a small county and build its data pool."""
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare everything, do not start the web app.")
+def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) -> None:
+    """Synthesise a county, build and publish its pool, create demo users, serve the app."""
+    import os
+
     if full:
         scale = 1.0
+    data_dir = data_dir.resolve()
+    os.environ["CUNXIN_DATA_DIR"] = str(data_dir)
     raw, pool_dir = data_dir / "raw", data_dir / "pool"
-    click.echo(f"1/2 synthesising a county at scale {scale} into {raw}")
+    click.echo(f"1/5 synthesising a county at scale {scale} into {raw}")
     click.echo(_synth_summary(raw, _synth(raw, scale, 42)))
-    click.echo(f"2/2 building the data pool into {pool_dir} (DuckDB)")
+    click.echo(f"2/5 building the data pool into {pool_dir} (DuckDB)")
     result = _build(raw, pool_dir, "duckdb")
     click.echo(_build_summary(pool_dir, result))
+    django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    click.echo(f"3/5 preparing the database {settings.DATABASES['default']['NAME']}")
+    call_command("migrate", verbosity=0)
+    click.echo("4/5 publishing the pool")
+    click.echo(_publish(pool_dir, "demo"))
+    from cunxin.org.demo import setup_demo_org
+
+    users = setup_demo_org()
+    click.echo("5/5 demo users (new passwords on every run):")
+    click.echo(f"  {'user':<12}{'password':<16}{'role':<10} scope")
+    for u in users:
+        click.echo(f"  {u.username:<12}{u.password:<16}{u.role:<10} {u.scope}")
+    click.echo("identity photos, SMS and core banking are SIMULATORS in the demo")
+    if no_serve:
+        return
+    click.echo(f"serving on http://127.0.0.1:{port}/  (Ctrl-C stops)")
+    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

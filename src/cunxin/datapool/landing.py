@@ -671,16 +671,19 @@ def _now() -> float:
 REF_SCHEMAS = {
     "ref_village": pa.schema(
         [("village_code", pa.string()), ("village_name", pa.string()),
-         ("township_code", pa.string()), ("township_name", pa.string())]
+         ("township_code", pa.string()), ("township_name", pa.string()),
+         ("geometry", pa.string())]
     ),
     "ref_group": pa.schema(
-        [("group_code", pa.string()), ("group_name", pa.string()), ("village_code", pa.string())]
+        [("group_code", pa.string()), ("group_name", pa.string()), ("village_code", pa.string()),
+         ("geometry", pa.string())]
     ),
 }  # fmt: skip
 
 
 def land_geo_refs(raw_dir: Path, landing_dir: Path) -> list[str]:
-    """Village and group reference tables from RAW/geo/*.geojson (names for codes).
+    """Village and group reference tables from RAW/geo/*.geojson: names for codes, and the
+    GeoJSON geometry as text (published to the app for maps).
 
     Returns warnings (a missing geo file leaves an empty reference table)."""
     warnings = []
@@ -690,7 +693,11 @@ def land_geo_refs(raw_dir: Path, landing_dir: Path) -> list[str]:
         rows: list[dict] = []
         if path.exists():
             features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
-            rows = [{k: _text(ft["properties"].get(k)) for k in schema.names} for ft in features]
+            rows = [
+                {k: _text(ft["properties"].get(k)) for k in schema.names if k != "geometry"}
+                | {"geometry": json.dumps(ft.get("geometry"), separators=(",", ":"))}
+                for ft in features
+            ]
         else:
             warnings.append(
                 f"geo/{filename} missing: village names in third-party data stay unresolved"

@@ -61,7 +61,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
     "cunxin.project",
+    "cunxin.audit",
+    "cunxin.org",
+    "cunxin.pool",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +78,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "cunxin.project.middleware.no_store_when_signed_in",
+    # last, as django-axes asks: it turns a locked-out login into its lockout response
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # first, as django-axes asks: it refuses attempts from a locked-out user and address
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cunxin.project.urls"
@@ -88,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cunxin.project.context.staff",
             ],
         },
     },
@@ -109,6 +125,55 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Sessions: a working day at most, gone when the browser closes, renewed on activity.
+SESSION_COOKIE_AGE = envint("CUNXIN_SESSION_SECONDS", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads it from the page, not the cookie (hx-headers)
+CSRF_USE_SESSIONS = True
+
+# Login throttling (django-axes): 5 failures per user and address lock for 15 minutes.
+AXES_FAILURE_LIMIT = envint("CUNXIN_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "project/locked_out.html"
+AXES_VERBOSE = False  # its log lines would carry usernames and addresses
+
+# Providers (DESIGN.md §4): "simulator" in the demo; a bank connects its real service.
+CUNXIN_IDENTITY_PHOTOS = os.environ.get("CUNXIN_IDENTITY_PHOTOS", "simulator")
+
+# Personal-data keys (cunxin.lib.crypto): production refuses the demo keys.
+if not DEBUG:
+    from cunxin.lib import crypto as _crypto
+
+    for _ring in (_crypto.field_keys(), _crypto.blind_index_keys()):
+        if _ring.is_demo:
+            raise ValueError(
+                "CUNXIN_FIELD_KEYS and CUNXIN_BLIND_INDEX_KEYS (or their _FILE variants) "
+                "must be set in production; see docs/operations.md"
+            )
+
+
+# Logs carry no personal data: request paths hold only opaque uids, and the SQL logger
+# (which would print parameters) stays off.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING", "propagate": True},
+        "axes": {"level": "WARNING", "propagate": True},
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

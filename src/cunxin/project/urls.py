@@ -1,9 +1,23 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
+from cunxin.audit import views as audit_views
 from cunxin.project import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="project/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("pool/", include("cunxin.pool.urls")),
+    path("org/", include("cunxin.org.urls")),
+    path("audit/", audit_views.trail, name="audit"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,160 @@
+"""Field encryption and keyed blind indexes for personal data (DESIGN.md §6).
+
+ID numbers, phone numbers and bank cards are stored encrypted (AES-256-GCM, a random
+nonce per value) together with a *blind index*: a keyed hash of the normalised value, so
+that an exact search ("find 13800001111") is an indexed equality without decrypting
+anything. Masked forms for display are computed from the plaintext when a value is
+written, never from a query.
+
+Keys come from the environment (CUNXIN_FIELD_KEYS, CUNXIN_BLIND_INDEX_KEYS) or from the
+files named by the same variables with ``_FILE``. Each is a key ring
+``"kid:base64key,kid:base64key"``: the first key is current, the others are still
+accepted for reading (encryption) or searching (blind index) while `cunxin keys rotate`
+re-encrypts every row. See docs/operations.md, "Key rotation".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+# Demo keys are derived from a fixed phrase so that the demo runs without set-up; production
+# settings refuse to start with them (see cunxin.project.settings).
+DEMO_PHRASE = "cunxin-demo-only-not-a-secret"
+
+
+class KeyRingError(ValueError):
+    """A key ring is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Named 32-byte keys; ``current`` encrypts, all of them decrypt."""
+
+    current: str
+    keys: dict[str, bytes]
+
+    @classmethod
+    def parse(cls, text: str, what: str) -> KeyRing:
+        keys: dict[str, bytes] = {}
+        first = ""
+        for item in (p.strip() for p in text.split(",")):
+            if not item:
+                continue
+            kid, sep, b64 = item.partition(":")
+            if not sep or not kid.isalnum():
+                raise KeyRingError(f"{what}: each key must be 'id:base64', got {item[:8]!r}…")
+            try:
+                key = base64.b64decode(b64, validate=True)
+            except ValueError:
+                raise KeyRingError(f"{what}: key {kid!r} is not valid base64") from None
+            if len(key) != 32:
+                raise KeyRingError(f"{what}: key {kid!r} must be 32 bytes, got {len(key)}")
+            if kid in keys:
+                raise KeyRingError(f"{what}: key id {kid!r} appears twice")
+            keys[kid] = key
+            first = first or kid
+        if not keys:
+            raise KeyRingError(f"{what}: no keys")
+        return cls(current=first, keys=keys)
+
+    @property
+    def is_demo(self) -> bool:
+        return any(kid.startswith("demo") for kid in self.keys)
+
+
+def new_key() -> str:
+    """A fresh random key in the ring's base64 form (for `cunxin keys new`)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _demo_ring(purpose: str) -> str:
+    key = hashlib.sha256(f"{DEMO_PHRASE}:{purpose}".encode()).digest()
+    return f"demo1:{base64.b64encode(key).decode()}"
+
+
+def _from_env(name: str, purpose: str) -> str:
+    if os.environ.get(name):
+        return os.environ[name]
+    if os.environ.get(f"{name}_FILE"):
+        return Path(os.environ[f"{name}_FILE"]).read_text(encoding="utf-8").strip()
+    return _demo_ring(purpose)
+
+
+@lru_cache(maxsize=1)
+def field_keys() -> KeyRing:
+    return KeyRing.parse(_from_env("CUNXIN_FIELD_KEYS", "field"), "CUNXIN_FIELD_KEYS")
+
+
+@lru_cache(maxsize=1)
+def blind_index_keys() -> KeyRing:
+    return KeyRing.parse(
+        _from_env("CUNXIN_BLIND_INDEX_KEYS", "blind-index"), "CUNXIN_BLIND_INDEX_KEYS"
+    )
+
+
+def reload_keys() -> None:
+    """Forget cached key rings (after the environment changed: tests, rotation)."""
+    field_keys.cache_clear()
+    blind_index_keys.cache_clear()
+    _aead.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _aead(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
+def encrypt(plaintext: str | None, *, purpose: str) -> str | None:
+    """``kid$base64(nonce|ciphertext)``; `purpose` is bound as associated data, so a
+    phone ciphertext pasted into the ID column does not decrypt."""
+    if plaintext is None or plaintext == "":
+        return None
+    ring = field_keys()
+    nonce = secrets.token_bytes(12)
+    sealed = _aead(ring.keys[ring.current]).encrypt(nonce, plaintext.encode(), purpose.encode())
+    return f"{ring.current}${base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(token: str | None, *, purpose: str) -> str | None:
+    if token is None or token == "":
+        return None
+    kid, _, b64 = token.partition("$")
+    ring = field_keys()
+    if kid not in ring.keys:
+        raise KeyRingError(f"value encrypted with key {kid!r}, which is not in CUNXIN_FIELD_KEYS")
+    raw = base64.b64decode(b64)
+    return _aead(ring.keys[kid]).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
+
+
+def key_id(token: str | None) -> str | None:
+    return None if not token else token.partition("$")[0]
+
+
+def normalise(value: str) -> str:
+    """What a blind index is computed over: no spaces or dashes, upper-case (ID's X)."""
+    return "".join(ch for ch in value if ch not in " -\t").upper()
+
+
+def blind_index(value: str | None, *, purpose: str, kid: str | None = None) -> str | None:
+    """Keyed hash (HMAC-SHA256, 128 bits, hex) of the normalised value."""
+    if value is None or value == "":
+        return None
+    ring = blind_index_keys()
+    key = ring.keys[kid or ring.current]
+    msg = f"{purpose}\x1f{normalise(value)}".encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
+
+
+def blind_index_candidates(value: str, *, purpose: str) -> list[str]:
+    """The value's blind index under every key of the ring: a search during a blind-index
+    key rotation finds rows written under the old key as well as the new."""
+    return [blind_index(value, purpose=purpose, kid=kid) for kid in blind_index_keys().keys]

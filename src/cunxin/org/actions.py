@@ -1,0 +1,156 @@
+"""State changes of the organisation: each validates, changes atomically and audits."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cunxin.audit.chain import record
+from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village
+from cunxin.org.scope import scope_for
+
+
+def _snapshot(staff: Staff) -> dict:
+    return {
+        "username": staff.user.username, "role": staff.role, "display_name": staff.display_name,
+        "branch": staff.branch_id, "village": staff.village_id, "person": staff.person_id,
+        "active": staff.user.is_active,
+    }  # fmt: skip
+
+
+def _check_home(role: str, branch: Branch | None, village: Village | None, person) -> None:
+    if role in (Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER) and branch is None:
+        raise ValidationError(_("A branch manager or customer manager needs a branch."))
+    if role == Role.EVALUATOR and village is None:
+        raise ValidationError(_("An evaluator needs a village."))
+    if role == Role.CUSTOMER and person is None:
+        raise ValidationError(_("A customer account needs the customer's person record."))
+
+
+def do_create_branch(actor, code: str, name: str) -> Branch:
+    scope_for(actor).require(scope_for(actor).can_manage_staff)
+    with transaction.atomic():
+        if Branch.objects.filter(code=code).exists():
+            raise ValidationError(_("A branch with this code exists."))
+        branch = Branch.objects.create(code=code, name=name)
+        record(actor, "org.branch.create", branch, after={"code": code, "name": name})
+    return branch
+
+
+def do_set_village_branch(actor, village: Village, branch: Branch | None) -> None:
+    scope_for(actor).require(scope_for(actor).can_manage_staff)
+    with transaction.atomic():
+        before = village.branch_id
+        village.branch = branch
+        village.save(update_fields=["branch"])
+        record(actor, "org.village.branch", village, before={"branch": before},
+               after={"branch": branch.code if branch else None})  # fmt: skip
+
+
+def do_create_staff(
+    actor, *, username: str, password: str, role: str, display_name: str,
+    branch: Branch | None = None, village: Village | None = None, person=None,
+) -> Staff:  # fmt: skip
+    """A user with a role. HQ admins become Django staff (they may use Django admin)."""
+    scope_for(actor).require(scope_for(actor).can_manage_staff)
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    _check_home(role, branch, village, person)
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(_("This user name is taken."))
+        user = User.objects.create_user(username=username, password=password)
+        user.is_staff = user.is_superuser = role == Role.HQ_ADMIN
+        user.save(update_fields=["is_staff", "is_superuser"])
+        staff = Staff.objects.create(
+            user=user, role=role, display_name=display_name, branch=branch, village=village,
+            person=person,
+        )  # fmt: skip
+        record(actor, "org.staff.create", staff, after=_snapshot(staff))
+    return staff
+
+
+def do_change_staff(
+    actor, staff: Staff, *, role: str, branch: Branch | None, active: bool,
+    village: Village | None = None, person=None,
+) -> Staff:  # fmt: skip
+    """Change a user's role, branch or status. A CM who leaves the role or the branch
+    loses their open assignments (ended, kept in the history)."""
+    scope_for(actor).require(scope_for(actor).can_manage_staff)
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    _check_home(role, branch, village, person)
+    with transaction.atomic():
+        staff = Staff.objects.select_for_update().select_related("user").get(pk=staff.pk)
+        before = _snapshot(staff)
+        if staff.user == actor and (role != Role.HQ_ADMIN or not active):
+            raise ValidationError(_("You cannot remove your own administrator access."))
+        left = staff.role == Role.CUSTOMER_MANAGER and (
+            role != Role.CUSTOMER_MANAGER or branch != staff.branch or not active
+        )
+        staff.role, staff.branch, staff.village, staff.person = role, branch, village, person
+        staff.save(update_fields=["role", "branch", "village", "person"])
+        staff.user.is_active = active
+        staff.user.is_staff = staff.user.is_superuser = role == Role.HQ_ADMIN
+        staff.user.save(update_fields=["is_active", "is_staff", "is_superuser"])
+        if left:
+            for a in staff.assignments.filter(valid_to__isnull=True):
+                _end(actor, a)
+        record(actor, "org.staff.change", staff, before=before, after=_snapshot(staff))
+    return staff
+
+
+def do_assign(
+    actor, staff: Staff, *, village: Village | None = None, grid: Grid | None = None
+) -> Assignment:
+    """Give a customer manager a village or a grid. A branch manager may assign within
+    their own branch only."""
+    scope = scope_for(actor)
+    scope.require(scope.can_assign)
+    if (village is None) == (grid is None):
+        raise ValidationError(_("Assign either a village or a grid."))
+    if staff.role != Role.CUSTOMER_MANAGER:
+        raise ValidationError(_("Only customer managers are assigned villages or grids."))
+    area_village = village or grid.village
+    if scope.role == Role.BRANCH_MANAGER and (
+        area_village.branch_id != scope.staff.branch_id or staff.branch_id != scope.staff.branch_id
+    ):
+        raise PermissionDenied
+    if area_village.branch_id != staff.branch_id:
+        raise ValidationError(_("This village is not served by the customer manager's branch."))
+    with transaction.atomic():
+        open_ = Assignment.objects.select_for_update().filter(
+            staff=staff, village=village, grid=grid, valid_to__isnull=True
+        )
+        if open_.exists():
+            raise ValidationError(_("This assignment is already open."))
+        a = Assignment.objects.create(
+            staff=staff, village=village, grid=grid, valid_from=timezone.now(), assigned_by=actor
+        )
+        record(actor, "org.assignment.open", a,
+               after={"staff": staff.user.username, "village": a.village_id, "grid": a.grid_id})  # fmt: skip
+    return a
+
+
+def do_end_assignment(actor, assignment: Assignment) -> Assignment:
+    scope = scope_for(actor)
+    scope.require(scope.can_assign)
+    if scope.role == Role.BRANCH_MANAGER and assignment.staff.branch_id != scope.staff.branch_id:
+        raise PermissionDenied
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if assignment.valid_to is not None:
+            raise ValidationError(_("This assignment has already ended."))
+        _end(actor, assignment)
+    return assignment
+
+
+def _end(actor, assignment: Assignment) -> None:
+    assignment.valid_to, assignment.ended_by = timezone.now(), actor
+    assignment.save(update_fields=["valid_to", "ended_by"])
+    record(actor, "org.assignment.end", assignment,
+           before={"valid_to": None}, after={"valid_to": assignment.valid_to})  # fmt: skip

@@ -1,0 +1,86 @@
+"""Demo organisation: a branch per township, and a user for every role.
+
+The demo's users get fresh random passwords on every run (printed once). Nothing here is
+meant for a real bank, which creates its branches and users in the app.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from cunxin.org import actions
+from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village
+from cunxin.pool.models import Person
+
+SYSTEM_ADMIN = "demo-admin"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    role: str
+    scope: str
+
+
+def _set_password(username: str) -> str:
+    password = secrets.token_urlsafe(9)
+    user = get_user_model().objects.get(username=username)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return password
+
+
+@transaction.atomic
+def setup_demo_org() -> list[DemoUser]:
+    """Idempotent: re-running keeps users and assignments and only renews passwords."""
+    User = get_user_model()
+    admin = User.objects.filter(username=SYSTEM_ADMIN).first()
+    if admin is None:
+        admin = User.objects.create_user(SYSTEM_ADMIN, is_staff=True, is_superuser=True)
+        Staff.objects.create(user=admin, role=Role.HQ_ADMIN, display_name="总行管理员")
+    for v in Village.objects.filter(branch__isnull=True, retired_at__isnull=True):
+        code = f"ZH{v.township_code or '000'}"
+        branch = Branch.objects.filter(code=code).first() or actions.do_create_branch(
+            admin, code, f"{v.township_name or '县城'}支行"
+        )
+        actions.do_set_village_branch(admin, v, branch)
+
+    villages = list(Village.objects.filter(retired_at__isnull=True).order_by("code"))
+    first = villages[0]
+    branch = first.branch
+    cm_grid = Grid.objects.filter(village__branch=branch).exclude(village=first).order_by("code").first()  # fmt: skip
+    evaluator_person = Person.objects.filter(village=first, retired_at__isnull=True).order_by("uid").first()  # fmt: skip
+    customer_person = (
+        Person.objects.filter(village=first, relation_to_head="户主", retired_at__isnull=True)
+        .order_by("-uid")
+        .first()
+    )
+    wanted = [
+        ("hq-admin", Role.HQ_ADMIN, "王总", {}, "全行"),
+        ("hq-analyst", Role.HQ_ANALYST, "李分析", {}, "全行（只读）"),
+        ("bm", Role.BRANCH_MANAGER, "赵行长", {"branch": branch}, f"{branch.name}"),
+        ("cm", Role.CUSTOMER_MANAGER, "陈经理", {"branch": branch},
+         f"{first}" + (f" + 网格 {cm_grid.code}" if cm_grid else "")),
+        ("evaluator", Role.EVALUATOR, "村评议员", {"village": first, "person": evaluator_person}, f"{first}"),
+        ("customer", Role.CUSTOMER, customer_person.name if customer_person else "客户",
+         {"person": customer_person}, "本户"),
+    ]  # fmt: skip
+    users = []
+    for username, role, name, home, scope in wanted:
+        if not User.objects.filter(username=username).exists():
+            staff = actions.do_create_staff(
+                admin, username=username, password=secrets.token_urlsafe(9), role=role,
+                display_name=name, **home,
+            )  # fmt: skip
+            if role == Role.CUSTOMER_MANAGER:
+                actions.do_assign(admin, staff, village=first)
+                if cm_grid:
+                    actions.do_assign(admin, staff, grid=cm_grid)
+        users.append(DemoUser(username, _set_password(username), str(Role(role).label), scope))
+    assert Assignment.objects.filter(staff__user__username="cm", valid_to__isnull=True).exists()
+    return users

@@ -1,0 +1,219 @@
+"""The customer pool as published from the data pool, and what staff do with it.
+
+Persons and households are keyed by the pool's uids, which are stable across rebuilds,
+so workflow data (reviews, visits, decisions) can refer to them and survive a new
+publish. A row that disappears from a newer pool is *retired* (``retired_at`` set), not
+deleted. ID numbers and phones are stored encrypted with a blind index for exact search
+and a masked form for display (`cunxin.lib.crypto`, DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cunxin.lib import crypto
+
+
+class ListColor(models.TextChoices):
+    WHITE = "white", _("White list")
+    GREY = "grey", _("Grey list")
+    BLACK = "black", _("Black list")
+
+
+class PublishRun(models.Model):
+    """One `cunxin pool publish`: what was loaded, by whom, how long it took."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    pool_run_id = models.CharField(_("pool run"), max_length=64)
+    pool_dir = models.CharField(_("pool folder"), max_length=500)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    published_by = models.CharField(_("by"), max_length=150)
+    counts = models.JSONField(_("counts"), default=dict)
+    timings = models.JSONField(_("timings (s)"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("publish run")
+        verbose_name_plural = _("publish runs")
+
+    def __str__(self) -> str:
+        return f"{self.pool_run_id} ({self.get_status_display()})"
+
+
+class Household(models.Model):
+    uid = models.CharField(_("household"), max_length=24, primary_key=True)
+    household_no = models.CharField(_("household number"), max_length=32, blank=True)
+    head_uid = models.CharField(max_length=24, blank=True)
+    head_name = models.CharField(_("head of household"), max_length=64, blank=True)
+    village = models.ForeignKey("org.Village", on_delete=models.PROTECT, related_name="households")
+    group = models.ForeignKey(
+        "org.VillageGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    grid = models.ForeignKey(
+        "org.Grid", on_delete=models.PROTECT, null=True, blank=True, related_name="households"
+    )
+    member_count = models.IntegerField(_("members"), default=0)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    longitude = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=32, blank=True)
+    content_hash = models.CharField(max_length=32, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    publish_run = models.ForeignKey(PublishRun, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        indexes = [
+            models.Index(fields=["village", "head_name"]),
+            models.Index(fields=["grid"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head_name}户"
+
+
+class Person(models.Model):
+    uid = models.CharField(_("person"), max_length=24, primary_key=True)
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    # NULL for the few persons no source places in a village (only HQ sees them)
+    village = models.ForeignKey(
+        "org.Village", on_delete=models.PROTECT, null=True, blank=True, related_name="persons"
+    )
+    group = models.ForeignKey(
+        "org.VillageGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=64)
+    gender = models.CharField(_("gender"), max_length=1, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    id_number_enc = models.TextField(null=True, blank=True, editable=False)
+    id_number_bidx = models.CharField(max_length=32, null=True, blank=True, db_index=True)
+    id_masked = models.CharField(_("ID number"), max_length=18, blank=True)
+    phone_enc = models.TextField(null=True, blank=True, editable=False)
+    phone_bidx = models.CharField(max_length=32, null=True, blank=True, db_index=True)
+    phone_masked = models.CharField(_("phone"), max_length=16, blank=True)
+    relation_to_head = models.CharField(_("relation to head"), max_length=16, blank=True)
+    # Position in the household (head first, then by age): picks the member's colour, the
+    # same wherever the household appears.
+    member_index = models.SmallIntegerField(default=0)
+    occupation = models.CharField(_("occupation"), max_length=32, blank=True)
+    list_color = models.CharField(
+        _("list"), max_length=8, choices=ListColor.choices, default=ListColor.WHITE
+    )
+    # " family:tag family:tag " — one column instead of ~100 rows per person keeps the
+    # publish of a county fast; filters run inside a village, where a LIKE is cheap.
+    tags = models.TextField(_("tags"), blank=True)
+    profile = models.JSONField(_("360 profile"), default=dict)
+    provenance = models.JSONField(_("field provenance"), default=dict)
+    relations = models.JSONField(_("relations"), default=list)
+    content_hash = models.CharField(max_length=32, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    publish_run = models.ForeignKey(PublishRun, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [
+            models.Index(fields=["village", "name"]),
+            models.Index(fields=["household", "member_index"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def id_number(self) -> str | None:
+        """The full ID number (decrypts; callers log the reveal)."""
+        return crypto.decrypt(self.id_number_enc, purpose="id_number")
+
+    def phone(self) -> str | None:
+        return crypto.decrypt(self.phone_enc, purpose="phone")
+
+    def age(self, on: dt.date | None = None) -> int | None:
+        if self.birth_date is None:
+            return None
+        on = on or dt.date.today()
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    def tag_list(self) -> list[tuple[str, str]]:
+        return [tuple(t.split(":", 1)) for t in self.tags.split()]  # type: ignore[misc]
+
+
+class RiskFlag(models.Model):
+    """Black/grey list entries and court defaulters from the pool (possible_* included)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="risk_flags")
+    flag = models.CharField(_("flag"), max_length=32)
+    record_key = models.CharField(max_length=64)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    listed_date = models.DateField(_("listed"), null=True, blank=True)
+    origin = models.CharField(_("origin"), max_length=64, blank=True)
+    content_hash = models.CharField(max_length=32, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("risk flag")
+        verbose_name_plural = _("risk flags")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "flag", "record_key"], name="riskflag_natural_key"
+            )
+        ]
+
+
+class Segment(models.Model):
+    """分层分群: a saved tag filter. Its members are computed when asked, within the
+    viewer's scope."""
+
+    name = models.CharField(_("name"), max_length=64)
+    tags = models.JSONField(_("tags (all of)"), default=list)
+    colors = models.JSONField(_("list colours (any of)"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessLog(models.Model):
+    """Who saw or exported whose personal data, and why. Append-only (database triggers)."""
+
+    class Kind(models.TextChoices):
+        REVEAL = "reveal", _("Reveal")
+        EXPORT = "export", _("Export")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    field = models.CharField(_("field"), max_length=32)
+    reason = models.CharField(_("reason"), max_length=200)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")

@@ -1,0 +1,396 @@
+"""`cunxin pool publish`: load a built data pool into the operational database.
+
+How it stays fast, idempotent and atomic:
+- DuckDB reads the pool's Parquet files and shapes one row per village, group, grid,
+  household, person and risk flag (profiles, provenance, relations and tags folded into
+  the person row), with a keyed content hash of each row.
+- Python encrypts ID numbers and phones (a fresh nonce each time, so the hash, not the
+  ciphertext, tells whether a row changed) and streams the rows into temporary staging
+  tables: COPY on PostgreSQL, executemany on SQLite.
+- One transaction merges staging into the real tables: insert new keys, update rows whose
+  hash differs, retire (never delete) rows missing from the pool, so workflow data that
+  refers to them keeps its target. Publishing the same pool again changes no row.
+- A kill at any point before COMMIT leaves the previous state: the database rolls the
+  transaction back. The publish run row is written first in its own transaction (status
+  "running"); the next publish marks such a leftover as interrupted.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cunxin.audit.chain import record
+from cunxin.datapool.errors import PoolInputError
+from cunxin.lib import crypto
+from cunxin.lib.masking import mask_id_for_staff, mask_phone
+from cunxin.pool.models import PublishRun
+
+Progress = Callable[[str, int, int], None]
+BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Table:
+    """A published table: its key columns and every column staged (key columns first)."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    has_run: bool = False  # carries publish_run_id (set on insert and update)
+
+
+VILLAGE = Table(
+    "org_village",
+    ("code",),
+    ("code", "name", "township_code", "township_name", "geometry", "content_hash"),
+)
+GROUP = Table(
+    "org_villagegroup", ("code",), ("code", "name", "village_id", "geometry", "content_hash")
+)
+GRID = Table("org_grid", ("code",), ("code", "village_id", "content_hash"))
+HOUSEHOLD = Table(
+    "pool_household",
+    ("uid",),
+    ("uid", "household_no", "head_uid", "head_name", "village_id", "group_id", "grid_id",
+     "member_count", "address", "longitude", "latitude", "industry", "content_hash"),
+    has_run=True,
+)  # fmt: skip
+PERSON = Table(
+    "pool_person",
+    ("uid",),
+    ("uid", "household_id", "village_id", "group_id", "name", "gender", "birth_date",
+     "id_number_enc", "id_number_bidx", "id_masked", "phone_enc", "phone_bidx", "phone_masked",
+     "relation_to_head", "member_index", "occupation", "list_color", "tags", "profile",
+     "provenance", "relations", "content_hash"),
+    has_run=True,
+)  # fmt: skip
+RISK_FLAG = Table(
+    "pool_riskflag",
+    ("person_id", "flag", "record_key"),
+    ("person_id", "flag", "record_key", "reason", "listed_date", "origin", "content_hash"),
+)
+TABLES = (VILLAGE, GROUP, GRID, HOUSEHOLD, PERSON, RISK_FLAG)
+
+# Flags that put a person on the black list (refuse) or the grey list (verify first).
+BLACK_FLAGS = ("black", "court_defaulter")
+
+# DuckDB SQL shaping each table from the pool files; {salt} is a bound parameter ($salt).
+SHAPES = {
+    "org_village": """
+WITH v AS (
+  SELECT village_code AS code, village_name AS name, township_code, township_name,
+         coalesce(geometry, '') AS geometry
+  FROM read_parquet($ref_village)
+  UNION ALL BY NAME
+  SELECT DISTINCT village_code AS code, village_code AS name, '' AS township_code,
+         '' AS township_name, '' AS geometry
+  FROM read_parquet($person) WHERE village_code IS NOT NULL
+    AND village_code NOT IN (SELECT village_code FROM read_parquet($ref_village))
+)
+SELECT *, md5($salt || to_json(v)) AS content_hash FROM v ORDER BY code""",
+    "org_villagegroup": """
+WITH g AS (
+  SELECT group_code AS code, group_name AS name, village_code AS village_id,
+         coalesce(geometry, '') AS geometry
+  FROM read_parquet($ref_group)
+  UNION ALL BY NAME
+  SELECT DISTINCT group_code AS code, group_code AS name, village_code AS village_id,
+         '' AS geometry
+  FROM read_parquet($household) WHERE group_code IS NOT NULL
+    AND group_code NOT IN (SELECT group_code FROM read_parquet($ref_group))
+)
+SELECT *, md5($salt || to_json(g)) AS content_hash FROM g ORDER BY code""",
+    "org_grid": """
+WITH g AS (
+  SELECT grid_code AS code, min(village_code) AS village_id
+  FROM read_parquet($household) WHERE grid_code IS NOT NULL GROUP BY grid_code
+)
+SELECT *, md5($salt || to_json(g)) AS content_hash FROM g ORDER BY code""",
+    "pool_household": """
+WITH h AS (
+  SELECT household_uid AS uid, coalesce(household_no, '') AS household_no,
+         coalesce(head_person_uid, '') AS head_uid, coalesce(head_name, '') AS head_name,
+         village_code AS village_id, group_code AS group_id, grid_code AS grid_id,
+         member_count::INTEGER AS member_count, coalesce(address, '') AS address,
+         longitude::DECIMAL(10,6) AS longitude, latitude::DECIMAL(10,6) AS latitude,
+         coalesce(industry, '') AS industry
+  FROM read_parquet($household)
+)
+SELECT *, md5($salt || to_json(h)) AS content_hash FROM h ORDER BY uid""",
+    # Persons: one row with everything the pages show. id_number and phone come out in
+    # clear here (DuckDB in this process only) and are encrypted before they leave Python.
+    "pool_person": """
+WITH tags AS (
+  SELECT person_uid, string_agg(family || ':' || replace(tag, ' ', '_'), ' ' ORDER BY family, tag) AS tags
+  FROM read_parquet($person_tag) WHERE family <> 'address' GROUP BY person_uid
+),
+flags AS (
+  SELECT person_uid,
+         CASE WHEN bool_or(flag IN ('black', 'court_defaulter')) THEN 'black' ELSE 'grey' END AS list_color
+  FROM read_parquet($risk_flag) GROUP BY person_uid
+),
+prov AS (
+  SELECT person_uid, to_json(map_from_entries(list(struct_pack(
+           k := field,
+           v := struct_pack(
+             value := CASE field
+               WHEN 'id_number' THEN left(value, 6) || repeat('*', greatest(length(value) - 10, 0)) || right(value, 4)
+               WHEN 'phone' THEN left(value, 3) || repeat('*', greatest(length(value) - 7, 0)) || right(value, 4)
+               ELSE value END,
+             source := source, record_key := record_key, as_of := as_of))
+         ORDER BY field))) AS provenance
+  FROM read_parquet($provenance) GROUP BY person_uid
+),
+rel AS (
+  SELECT person_uid, to_json(list(struct_pack(uid := related_person_uid, relation := relation, source := source)
+                                  ORDER BY relation, related_person_uid)) AS relations
+  FROM read_parquet($relationship_edge) GROUP BY person_uid
+),
+hh AS (SELECT household_uid, head_person_uid FROM read_parquet($household))
+SELECT p.person_uid AS uid, p.household_uid AS household_id, p.village_code AS village_id,
+       p.group_code AS group_id, p.name, coalesce(p.gender, '') AS gender, p.birth_date,
+       p.id_number, p.phone, coalesce(p.relation_to_head, '') AS relation_to_head,
+       (row_number() OVER (PARTITION BY p.household_uid
+          ORDER BY (p.person_uid = hh.head_person_uid) DESC, p.birth_date, p.person_uid) - 1
+       )::SMALLINT AS member_index,
+       coalesce(b.occupation, '') AS occupation,
+       coalesce(flags.list_color, 'white') AS list_color,
+       coalesce(' ' || tags.tags || ' ', '') AS tags,
+       to_json(struct_pack(
+         basic := struct_pack(education := b.education, occupation := b.occupation,
+                              industry := b.industry, registration := b.registration,
+                              household_size := b.household_size, has_spouse := b.has_spouse,
+                              children := b.children, address := p.address),
+         assets := a, income := i, credit := c  -- whole rows (person_uid included)
+       )) AS profile,
+       coalesce(prov.provenance, '{}') AS provenance,
+       coalesce(rel.relations, '[]') AS relations
+FROM read_parquet($person) p
+LEFT JOIN hh USING (household_uid)
+LEFT JOIN read_parquet($profile_basic) b USING (person_uid)
+LEFT JOIN read_parquet($profile_assets) a ON a.person_uid = p.person_uid
+LEFT JOIN read_parquet($profile_income) i ON i.person_uid = p.person_uid
+LEFT JOIN read_parquet($profile_credit) c ON c.person_uid = p.person_uid
+LEFT JOIN tags USING (person_uid)
+LEFT JOIN flags USING (person_uid)
+LEFT JOIN prov USING (person_uid)
+LEFT JOIN rel USING (person_uid)
+ORDER BY p.person_uid""",
+    "pool_riskflag": """
+WITH f AS (
+  SELECT person_uid AS person_id, flag, coalesce(record_key, '') AS record_key,
+         coalesce(reason, '') AS reason, listed_date, coalesce(origin, '') AS origin
+  FROM read_parquet($risk_flag)
+)
+SELECT *, md5($salt || to_json(f)) AS content_hash FROM f ORDER BY person_id, flag, record_key""",
+}
+
+POOL_FILES = (
+    "person", "household", "person_tag", "risk_flag", "person_field_provenance",
+    "relationship_edge", "profile_basic", "profile_assets", "profile_income", "profile_credit",
+)  # fmt: skip
+
+
+def _salt() -> str:
+    """Keys the content hashes: without it a hash would let anyone test a guessed ID."""
+    ring = crypto.blind_index_keys()
+    return hmac.new(ring.keys[ring.current], b"content-hash", hashlib.sha256).hexdigest()
+
+
+def _params(pool_dir: Path) -> dict[str, str]:
+    params = {name: str(pool_dir / f"{name}.parquet") for name in POOL_FILES}
+    params["provenance"] = params.pop("person_field_provenance")
+    params["ref_village"] = str(pool_dir / "landing" / "ref_village.parquet")
+    params["ref_group"] = str(pool_dir / "landing" / "ref_group.parquet")
+    params["salt"] = _salt()
+    return params
+
+
+def _check_pool(pool_dir: Path) -> dict:
+    manifest_path = pool_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise PoolInputError(
+            f"{pool_dir} is not a built pool (no manifest.json): run `cunxin pool build` first"
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    missing = [f for f in POOL_FILES if not (pool_dir / f"{f}.parquet").exists()]
+    missing += [
+        f"landing/{f}" for f in ("ref_village", "ref_group")
+        if not (pool_dir / "landing" / f"{f}.parquet").exists()
+    ]  # fmt: skip
+    if missing:
+        raise PoolInputError(f"{pool_dir} lacks {', '.join(missing)}: rebuild the pool")
+    return manifest
+
+
+def _shape(con: duckdb.DuckDBPyConnection, table: Table, params: dict) -> Iterator[list[tuple]]:
+    sql = SHAPES[table.name]
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    reader = con.sql(sql, params=used).to_arrow_reader(BATCH)
+    for batch in reader:
+        yield list(zip(*(col.to_pylist() for col in batch.columns), strict=True))
+
+
+def _person_rows(rows: list[tuple], salt: str) -> list[tuple]:
+    """Encrypt, index and mask ID and phone; hash the plaintext row. Order = PERSON.columns."""
+    out = []
+    enc, bidx = crypto.encrypt, crypto.blind_index
+    for (uid, household, village, group, name, gender, birth, id_number, phone, relation,
+         member_index, occupation, color, tags, profile, provenance, relations) in rows:  # fmt: skip
+        digest = hashlib.md5(
+            "\x1f".join(
+                str(v) for v in (salt, household, village, group, name, gender, birth,
+                                 id_number, phone, relation, member_index, occupation, color,
+                                 tags, profile, provenance, relations)
+            ).encode(),
+            usedforsecurity=False,
+        ).hexdigest()  # fmt: skip
+        out.append((
+            uid, household, village, group, name, gender, birth,
+            enc(id_number, purpose="id_number"), bidx(id_number, purpose="id_number"),
+            mask_id_for_staff(id_number),
+            enc(phone, purpose="phone"), bidx(phone, purpose="phone"), mask_phone(phone),
+            relation, member_index, occupation, color, tags, profile, provenance, relations,
+            digest,
+        ))  # fmt: skip
+    return out
+
+
+# --- staging and merging -------------------------------------------------------------------
+def _create_staging(cursor, table: Table) -> str:
+    staging = f"stg_{table.name}"
+    cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+    cols = ", ".join(table.columns)
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {cols} FROM {table.name} WITH NO DATA"
+        )
+    else:
+        cursor.execute(f"CREATE TEMP TABLE {staging} AS SELECT {cols} FROM {table.name} WHERE 0")
+    return staging
+
+
+def _load(cursor, staging: str, table: Table, rows: list[tuple]) -> None:
+    cols = ", ".join(table.columns)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(table.columns))
+        cursor.executemany(f"INSERT INTO {staging} ({cols}) VALUES ({marks})", rows)
+
+
+def _merge(cursor, staging: str, table: Table, run_id: int, now) -> dict[str, int]:
+    """Insert new keys, update changed (or returning) rows, retire missing ones."""
+    cursor.execute(f"CREATE UNIQUE INDEX {staging}_key ON {staging} ({', '.join(table.key)})")
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {staging}")
+    on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+    cols = list(table.columns)
+    insert_cols = cols + ["retired_at"] + (["publish_run_id"] if table.has_run else [])
+    select_cols = (
+        [f"s.{c}" for c in cols] + ["NULL"] + ([str(int(run_id))] if table.has_run else [])
+    )
+    cursor.execute(
+        f"INSERT INTO {table.name} ({', '.join(insert_cols)}) "
+        f"SELECT {', '.join(select_cols)} FROM {staging} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {on})"
+    )
+    inserted = cursor.rowcount
+    sets = [f"{c} = s.{c}" for c in cols if c not in table.key] + ["retired_at = NULL"]
+    if table.has_run:
+        sets.append(f"publish_run_id = {int(run_id)}")
+    cursor.execute(
+        f"UPDATE {table.name} AS t SET {', '.join(sets)} FROM {staging} AS s "
+        f"WHERE {on} AND (t.content_hash <> s.content_hash OR t.retired_at IS NOT NULL)"
+    )
+    updated = cursor.rowcount
+    cursor.execute(
+        f"UPDATE {table.name} AS t SET retired_at = %s WHERE t.retired_at IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {staging} s WHERE {on})",
+        [now],
+    )
+    retired = cursor.rowcount
+    return {"inserted": inserted, "updated": updated, "retired": retired}
+
+
+def publish(
+    pool_dir: Path, *, by: str | None = None, progress: Progress | None = None
+) -> PublishRun:
+    """Publish the pool at `pool_dir`; returns the (succeeded) run. Raises PoolInputError
+    for a folder that is not a complete pool."""
+    pool_dir = Path(pool_dir).resolve()
+    manifest = _check_pool(pool_dir)
+    by = by or getpass.getuser()
+    PublishRun.objects.filter(status=PublishRun.Status.RUNNING).update(
+        status=PublishRun.Status.INTERRUPTED, finished_at=timezone.now()
+    )
+    run = PublishRun.objects.create(
+        pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir), started_at=timezone.now(),
+        status=PublishRun.Status.RUNNING, published_by=by,
+    )  # fmt: skip
+    try:
+        _publish_in_one_transaction(pool_dir, run, progress)
+    except BaseException as e:
+        PublishRun.objects.filter(pk=run.pk).update(
+            status=PublishRun.Status.FAILED, finished_at=timezone.now(), error=repr(e)[:2000]
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progress | None):
+    params = _params(pool_dir)
+    counts: dict[str, dict[str, int]] = {}
+    timings: dict[str, float] = {}
+    now = timezone.now()
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    with transaction.atomic(), connection.cursor() as cursor:
+        for n, table in enumerate(TABLES):
+            t0 = time.perf_counter()
+            staging = _create_staging(cursor, table)
+            staged = 0
+            for rows in _shape(con, table, params):
+                if table is PERSON:
+                    rows = _person_rows(rows, params["salt"])
+                _load(cursor, staging, table, rows)
+                staged += len(rows)
+                if progress:
+                    progress(f"publish {table.name}", n, len(TABLES))
+            t1 = time.perf_counter()
+            merged = _merge(cursor, staging, table, run.pk, now)
+            merged["unchanged"] = staged - merged["inserted"] - merged["updated"]
+            merged["rows"] = staged
+            counts[table.name] = merged
+            timings[f"{table.name}.stage"] = round(t1 - t0, 3)
+            timings[f"{table.name}.merge"] = round(time.perf_counter() - t1, 3)
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(t.name for t in TABLES)}")
+        timings["total"] = round(sum(timings.values()), 3)
+        PublishRun.objects.filter(pk=run.pk).update(
+            status=PublishRun.Status.SUCCEEDED, finished_at=timezone.now(), counts=counts,
+            timings=timings,
+        )  # fmt: skip
+        record(
+            run.published_by, "pool.publish", run,
+            after={"pool_run_id": run.pool_run_id, "counts": counts},
+        )  # fmt: skip
+    con.close()
+    if progress:
+        progress("publish", len(TABLES), len(TABLES))
+    return counts, timings
