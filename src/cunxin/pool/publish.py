@@ -21,6 +21,7 @@ import getpass
 import hashlib
 import hmac
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -326,6 +327,14 @@ def _merge(cursor, staging: str, table: Table, run_id: int, now) -> dict[str, in
     return {"inserted": inserted, "updated": updated, "retired": retired}
 
 
+def _crash_test_pause(table: Table) -> None:
+    """Hook for the crash test (tests/test_publish.py): stop inside the open transaction,
+    after `table` is merged, so the test can SIGKILL this process there."""
+    if os.environ.get("CUNXIN_TEST_PUBLISH_PAUSE_AFTER") == table.name:
+        Path(os.environ["CUNXIN_TEST_PUBLISH_PAUSE_FILE"]).touch()
+        time.sleep(600)
+
+
 def publish(
     pool_dir: Path, *, by: str | None = None, progress: Progress | None = None
 ) -> PublishRun:
@@ -379,6 +388,7 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
             timings[f"{table.name}.stage"] = round(t1 - t0, 3)
             timings[f"{table.name}.merge"] = round(time.perf_counter() - t1, 3)
             cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            _crash_test_pause(table)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {', '.join(t.name for t in TABLES)}")
         timings["total"] = round(sum(timings.values()), 3)

@@ -1,0 +1,271 @@
+"""`cunxin pool publish`: complete, encrypted, idempotent, updatable, atomic under SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import need
+from cunxin.datapool.errors import PoolInputError
+from cunxin.lib import crypto
+from cunxin.pool.models import AccessLog, Household, Person, PublishRun, RiskFlag
+from cunxin.pool.publish import publish
+
+
+@pytest.fixture(scope="session")
+def small_pool(tmp_path_factory) -> Path:
+    """A synthetic county at scale 0.005, built once per session (a few seconds)."""
+    from cunxin.datapool.build import build
+    from cunxin.synth import generate
+
+    root = tmp_path_factory.mktemp("publish")
+    generate(root / "raw", scale=0.005, seed=7)
+    build(root / "raw", root / "pool")
+    return root / "pool"
+
+
+def pool_rows(pool: Path, table: str) -> int:
+    return duckdb.sql(f"SELECT count(*) FROM '{pool / table}.parquet'").fetchall()[0][0]
+
+
+def snapshot() -> dict:
+    return {
+        "persons": sorted(Person.objects.values_list("uid", "content_hash", "publish_run_id", "retired_at")),
+        "households": sorted(Household.objects.values_list("uid", "content_hash", "publish_run_id", "retired_at")),
+        "flags": sorted(RiskFlag.objects.values_list("person_id", "flag", "record_key", "content_hash", "retired_at")),
+    }  # fmt: skip
+
+
+def changed_pool(src: Path, dst: Path) -> dict:
+    """A copy of the pool with one phone changed, one person gone and one address moved."""
+    shutil.copytree(src, dst)
+    con = duckdb.connect()
+    changed, gone = con.sql(
+        f"SELECT person_uid FROM '{src}/person.parquet' WHERE phone IS NOT NULL "
+        "AND household_uid IS NOT NULL ORDER BY person_uid LIMIT 2"
+    ).fetchall()
+    household = con.sql(
+        f"SELECT household_uid FROM '{src}/household.parquet' ORDER BY household_uid LIMIT 1"
+    ).fetchall()[0][0]
+    con.sql(
+        f"COPY (SELECT * REPLACE (CASE WHEN person_uid = '{changed[0]}' THEN '13912345678' ELSE phone END AS phone) "
+        f"FROM '{src}/person.parquet' WHERE person_uid <> '{gone[0]}') TO '{dst}/person.parquet'"
+    )
+    con.sql(
+        f"COPY (SELECT * REPLACE (CASE WHEN household_uid = '{household}' THEN '新地址1号' ELSE address END AS address) "
+        f"FROM '{src}/household.parquet') TO '{dst}/household.parquet'"
+    )
+    return {"changed": changed[0], "gone": gone[0], "household": household}
+
+
+@pytest.mark.django_db
+def test_it_publishes_every_row_of_the_pool(small_pool):
+    run = publish(small_pool, by="tester")
+    assert run.status == PublishRun.Status.SUCCEEDED
+    assert Person.objects.count() == pool_rows(small_pool, "person")
+    assert Household.objects.count() == pool_rows(small_pool, "household")
+    assert RiskFlag.objects.count() == pool_rows(small_pool, "risk_flag")
+    assert run.counts["pool_person"]["inserted"] == pool_rows(small_pool, "person")
+    assert run.published_by == "tester"
+    assert run.timings["total"] > 0
+
+
+@pytest.mark.django_db
+def test_it_stores_id_numbers_and_phones_encrypted_and_searchable(small_pool):
+    publish(small_pool, by="tester")
+    sample = duckdb.sql(
+        f"SELECT person_uid, id_number, phone FROM '{small_pool}/person.parquet' "
+        "WHERE id_number IS NOT NULL AND phone IS NOT NULL ORDER BY person_uid LIMIT 40"
+    ).fetchall()
+    for uid, id_number, phone in sample:
+        p = Person.objects.get(uid=uid)
+        stored = json.dumps(
+            [p.id_number_enc, p.phone_enc, p.id_masked, p.phone_masked, p.tags, p.profile,
+             p.provenance, p.relations], ensure_ascii=False,
+        )  # fmt: skip
+        assert id_number not in stored and phone not in stored
+        assert p.id_number() == id_number and p.phone() == phone
+        assert p.id_masked == id_number[:6] + "*" * 8 + id_number[-4:]
+        hit = Person.objects.get(id_number_bidx=crypto.blind_index(id_number, purpose="id_number"))
+        assert hit.uid == uid
+
+
+@pytest.mark.django_db
+def test_it_changes_nothing_when_the_same_pool_is_published_again(small_pool):
+    publish(small_pool, by="tester")
+    before = snapshot()
+    run = publish(small_pool, by="tester")
+    assert snapshot() == before
+    for table, c in run.counts.items():
+        assert c["inserted"] == c["updated"] == c["retired"] == 0, table
+        assert c["unchanged"] == c["rows"], table
+
+
+@pytest.mark.django_db
+def test_it_updates_changed_rows_and_keeps_workflow_data_of_retired_ones(
+    small_pool, tmp_path, world
+):
+    # GIVEN a published pool, and an access-log row (workflow data) about one person
+    publish(small_pool, by="tester")
+    newer = tmp_path / "pool2"
+    what = changed_pool(small_pool, newer)
+    gone = Person.objects.get(uid=what["gone"])
+    AccessLog.objects.create(user=world.users["cm_a"], kind="reveal", person=gone, field="phone", reason="visit")  # fmt: skip
+    # WHEN a newer pool without that person, with a changed phone and address, is published
+    run = publish(newer, by="tester")
+    # THEN exactly those rows change (and the gone person's housemates, whose position in
+    # the household moved up); the person is retired, not deleted
+    updated = set(Person.objects.filter(publish_run=run).values_list("uid", flat=True))
+    housemates = set(Person.objects.filter(household=gone.household).values_list("uid", flat=True))
+    assert what["changed"] in updated
+    assert updated <= {what["changed"]} | (housemates - {gone.uid})
+    assert run.counts["pool_person"]["updated"] == len(updated)
+    assert run.counts["pool_person"]["retired"] == 1
+    assert run.counts["pool_household"]["updated"] == 1
+    assert Person.objects.get(uid=what["changed"]).phone() == "13912345678"
+    assert Household.objects.get(uid=what["household"]).address == "新地址1号"
+    gone.refresh_from_db()
+    assert gone.retired_at is not None
+    assert AccessLog.objects.filter(person=gone).count() == 1
+    # AND publishing the older pool again brings the person back
+    run = publish(small_pool, by="tester")
+    gone.refresh_from_db()
+    assert gone.retired_at is None
+    assert run.counts["pool_person"]["updated"] == len(updated) + 1
+
+
+@pytest.mark.django_db
+def test_it_records_the_run_in_the_audit_trail(small_pool):
+    from cunxin.audit.models import AuditEvent
+
+    run = publish(small_pool, by="tester")
+    event = AuditEvent.objects.get(action="pool.publish")
+    assert event.object_id == str(run.pk)
+    assert event.after["counts"]["pool_person"]["inserted"] == run.counts["pool_person"]["inserted"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_folder_that_is_not_a_built_pool(tmp_path):
+    with pytest.raises(PoolInputError, match="not a built pool"):
+        publish(tmp_path, by="tester")
+    assert not PublishRun.objects.exists()
+
+
+# --- a publish killed mid-way -----------------------------------------------------------------
+def _db_env(tmp_path: Path, vendor: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["CUNXIN_DATA_DIR"] = str(tmp_path)
+    env["DJANGO_SETTINGS_MODULE"] = "cunxin.project.settings"
+    if vendor == "postgresql":
+        import psycopg
+
+        base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+        server = base.rsplit("/", 1)[0]
+        name = f"cunxin_crash_{os.getpid()}"
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {name}")
+            c.execute(f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = f"{server}/{name}"
+    return env
+
+
+SNAPSHOT = """
+import django, json
+django.setup()
+from cunxin.pool.models import Person, Household, PublishRun
+print(json.dumps({
+    "persons": sorted([p[0], p[1], str(p[2])] for p in Person.objects.values_list("uid", "content_hash", "retired_at")),
+    "households": sorted([h[0], h[1]] for h in Household.objects.values_list("uid", "content_hash")),
+    "runs": sorted(PublishRun.objects.values_list("status", flat=True)),
+}))
+"""
+
+
+def _cli(env, *args, check=True):
+    return subprocess.run(
+        [sys.executable, "-m", "cunxin.cli", *args], env=env, capture_output=True, text=True,
+        check=check,
+    )  # fmt: skip
+
+
+def _snapshot(env) -> dict:
+    out = subprocess.run([sys.executable, "-c", SNAPSHOT], env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_a_publish_killed_mid_way_leaves_the_previous_state(vendor, small_pool, tmp_path):
+    if vendor == "postgresql":
+        ok = os.environ.get("DATABASE_URL", "").startswith("postgres")
+        need("postgres", ok, "set DATABASE_URL=postgres://... to run the crash test on PostgreSQL")
+    env = _db_env(tmp_path, vendor)
+    try:
+        # GIVEN a database holding the published pool
+        _cli(env, "manage", "migrate", "-v0")
+        _cli(env, "pool", "publish", "--pool", str(small_pool))
+        before = _snapshot(env)
+        assert before["runs"] == ["succeeded"]
+        # WHEN a publish of a newer pool is killed after persons were merged, before COMMIT
+        newer = tmp_path / "pool2"
+        changed_pool(small_pool, newer)
+        marker = tmp_path / "paused"
+        crash_env = env | {
+            "CUNXIN_TEST_PUBLISH_PAUSE_AFTER": "pool_person",
+            "CUNXIN_TEST_PUBLISH_PAUSE_FILE": str(marker),
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cunxin.cli", "pool", "publish", "--pool", str(newer)],
+            env=crash_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(600):
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), (
+            proc.stderr.read().decode() if proc.poll() is not None else "no pause"
+        )
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # THEN the data is exactly as before; the run is left "running"
+        after = _snapshot(env)
+        assert after["persons"] == before["persons"]
+        assert after["households"] == before["households"]
+        assert after["runs"] == ["running", "succeeded"]
+        # AND the next publish marks the leftover run interrupted and applies the newer pool
+        _cli(env, "pool", "publish", "--pool", str(newer))
+        final = _snapshot(env)
+        assert final["runs"] == ["interrupted", "succeeded", "succeeded"]
+        assert final["persons"] != before["persons"]
+    finally:
+        if vendor == "postgresql":
+            import psycopg
+
+            url = env["DATABASE_URL"]
+            server, name = url.rsplit("/", 1)
+            with psycopg.connect(f"{server}/postgres", autocommit=True) as c:
+                c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_the_cli_reports_a_missing_pool_in_one_line(tmp_path):
+    env = _db_env(tmp_path, "sqlite")
+    _cli(env, "manage", "migrate", "-v0")
+    out = _cli(env, "pool", "publish", "--pool", str(tmp_path / "nope"), check=False)
+    assert out.returncode != 0
+    assert "not a built pool" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_the_cli_asks_for_migrations_first(tmp_path):
+    env = _db_env(tmp_path, "sqlite")
+    out = _cli(env, "pool", "publish", "--pool", str(tmp_path), check=False)
+    assert out.returncode != 0
+    assert "cunxin manage migrate" in out.stderr
