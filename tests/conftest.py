@@ -1,8 +1,8 @@
 """Shared test set-up.
 
 Optional components (Spark, PostgreSQL, Chromium) make their tests skip when absent,
-except when CUNXIN_REQUIRE names them (CI sets CUNXIN_REQUIRE=spark,postgres): then an
-absent component fails the test instead of skipping it.
+except when CUNXIN_REQUIRE names them (CI sets CUNXIN_REQUIRE=spark,postgres,chromium):
+then an absent component fails the test instead of skipping it.
 """
 
 from __future__ import annotations
@@ -68,3 +68,90 @@ def as_user(client, world):
         return client
 
     return sign_in
+
+
+CHROMIUM = os.environ.get("CUNXIN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
+
+
+def chromium_available() -> tuple[bool, str]:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return (
+            False,
+            f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CUNXIN_CHROMIUM)",
+        )
+    if importlib.util.find_spec("playwright") is None:
+        return False, "the playwright package is not installed (uv sync)"
+    return True, ""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's, not a Playwright download) driven by Playwright."""
+    ok, why = chromium_available()
+    need("chromium", ok, why)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps its event loop registered as running on this thread,
+    # which trips Django's async-safety check on ORM calls made by the test (and by the
+    # transactional_db flush); the calls are in fact synchronous.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page in a fresh context (own cookies) the size of a phone, in Chinese."""
+    context = browser.new_context(**PHONE)
+    # The app has no favicon: answer Chromium's automatic request here, so that it neither
+    # logs a 404 nor reaches the live server while the test database is being flushed.
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, single-threaded when the test database is in-memory
+    SQLite. There every server thread shares the test's one connection, so two requests
+    at once (a household page loads its members' photos together) fail with "database
+    table is locked". On PostgreSQL it stays threaded, as pytest-django makes it."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    class SingleThreadedLiveServerThread(LiveServerThread):
+        def _create_server(self, connections_override=None):
+            return WSGIServer(
+                (self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False
+            )
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    if server.thread.connections_override:
+        server.thread.__class__ = SingleThreadedLiveServerThread
+    server.start()
+    yield server
+    server.stop()

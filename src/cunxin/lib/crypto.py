@@ -46,12 +46,13 @@ class KeyRing:
     def parse(cls, text: str, what: str) -> KeyRing:
         keys: dict[str, bytes] = {}
         first = ""
-        for item in (p.strip() for p in text.split(",")):
+        for n, item in enumerate((p.strip() for p in text.split(",")), 1):
             if not item:
                 continue
             kid, sep, b64 = item.partition(":")
             if not sep or not kid.isalnum():
-                raise KeyRingError(f"{what}: each key must be 'id:base64', got {item[:8]!r}…")
+                # by position, not text: an entry without "id:" may be the key itself
+                raise KeyRingError(f"{what}: each key must be 'id:base64' (entry {n})")
             try:
                 key = base64.b64decode(b64, validate=True)
             except ValueError:
@@ -133,6 +134,36 @@ def decrypt(token: str | None, *, purpose: str) -> str | None:
         raise KeyRingError(f"value encrypted with key {kid!r}, which is not in CUNXIN_FIELD_KEYS")
     raw = base64.b64decode(b64)
     return _aead(ring.keys[kid]).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
+
+
+def encrypt_many(values: list[str | None], *, purpose: str) -> list[str | None]:
+    """`encrypt` over a column (the publish of a county: ~1.5 µs per value)."""
+    ring = field_keys()
+    seal = _aead(ring.keys[ring.current]).encrypt
+    prefix, ad, token, b64 = (
+        f"{ring.current}$",
+        purpose.encode(),
+        secrets.token_bytes,
+        base64.b64encode,
+    )
+    out: list[str | None] = []
+    for v in values:
+        if not v:
+            out.append(None)
+            continue
+        nonce = token(12)
+        out.append(prefix + b64(nonce + seal(nonce, v.encode(), ad)).decode())
+    return out
+
+
+def blind_index_many(values: list[str | None], *, purpose: str) -> list[str | None]:
+    """`blind_index` over a column."""
+    ring = blind_index_keys()
+    key, digest, head = ring.keys[ring.current], hmac.digest, f"{purpose}\x1f"
+    return [
+        digest(key, (head + normalise(v)).encode(), "sha256").hex()[:32] if v else None
+        for v in values
+    ]
 
 
 def key_id(token: str | None) -> str | None:

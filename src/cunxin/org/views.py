@@ -85,6 +85,8 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 grid = _get(Grid, p.get("grid"))
                 if village and not scope.villages().filter(pk=village.pk).exists():
                     raise Http404
+                if grid and not scope.grids().filter(pk=grid.pk).exists():
+                    raise Http404
                 actions.do_assign(request.user, staff, village=village, grid=grid)
             else:
                 raise ValidationError(_("Unknown operation."))

@@ -22,19 +22,20 @@ import hashlib
 import hmac
 import json
 import os
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from django.db import connection, transaction
 from django.utils import timezone
 
 from cunxin.audit.chain import record
 from cunxin.datapool.errors import PoolInputError
 from cunxin.lib import crypto
-from cunxin.lib.masking import mask_id_for_staff, mask_phone
 from cunxin.pool.models import PublishRun
 
 Progress = Callable[[str, int, int], None]
@@ -129,8 +130,9 @@ WITH h AS (
   FROM read_parquet($household)
 )
 SELECT *, md5($salt || to_json(h)) AS content_hash FROM h ORDER BY uid""",
-    # Persons: one row with everything the pages show. id_number and phone come out in
-    # clear here (DuckDB in this process only) and are encrypted before they leave Python.
+    # Persons: one row with everything the pages show. id_number and phone are read in
+    # clear (in this process only) and leave it encrypted (person_secrets, from Python),
+    # masked, and inside the keyed content hash.
     "pool_person": """
 WITH tags AS (
   SELECT person_uid, string_agg(family || ':' || replace(tag, ' ', '_'), ' ' ORDER BY family, tag) AS tags
@@ -161,7 +163,17 @@ rel AS (
 hh AS (SELECT household_uid, head_person_uid FROM read_parquet($household))
 SELECT p.person_uid AS uid, p.household_uid AS household_id, p.village_code AS village_id,
        p.group_code AS group_id, p.name, coalesce(p.gender, '') AS gender, p.birth_date,
-       p.id_number, p.phone, coalesce(p.relation_to_head, '') AS relation_to_head,
+       s.id_number_enc, s.id_number_bidx,
+       CASE WHEN p.id_number IS NULL THEN ''
+            WHEN length(p.id_number) <= 10 THEN repeat('*', length(p.id_number))
+            ELSE left(p.id_number, 6) || repeat('*', length(p.id_number) - 10) || right(p.id_number, 4)
+       END AS id_masked,
+       s.phone_enc, s.phone_bidx,
+       CASE WHEN p.phone IS NULL THEN ''
+            WHEN length(p.phone) <= 7 THEN repeat('*', length(p.phone))
+            ELSE left(p.phone, 3) || repeat('*', length(p.phone) - 7) || right(p.phone, 4)
+       END AS phone_masked,
+       coalesce(p.relation_to_head, '') AS relation_to_head,
        (row_number() OVER (PARTITION BY p.household_uid
           ORDER BY (p.person_uid = hh.head_person_uid) DESC, p.birth_date, p.person_uid) - 1
        )::SMALLINT AS member_index,
@@ -176,8 +188,15 @@ SELECT p.person_uid AS uid, p.household_uid AS household_id, p.village_code AS v
          assets := a, income := i, credit := c  -- whole rows (person_uid included)
        )) AS profile,
        coalesce(prov.provenance, '{}') AS provenance,
-       coalesce(rel.relations, '[]') AS relations
+       coalesce(rel.relations, '[]') AS relations,
+       -- keyed hash of the plaintext row: the ciphertext changes on every publish, this not
+       md5(concat_ws(chr(31), $salt, p.household_uid, p.village_code, p.group_code, p.name,
+                     p.gender, p.birth_date, p.id_number, p.phone, p.relation_to_head,
+                     hh.head_person_uid, b.occupation, flags.list_color, tags.tags,
+                     to_json(struct_pack(b := b, a := a, i := i, c := c, addr := p.address)),
+                     prov.provenance, rel.relations)) AS content_hash
 FROM read_parquet($person) p
+JOIN person_secrets s ON s.uid = p.person_uid
 LEFT JOIN hh USING (household_uid)
 LEFT JOIN read_parquet($profile_basic) b USING (person_uid)
 LEFT JOIN read_parquet($profile_assets) a ON a.person_uid = p.person_uid
@@ -235,37 +254,25 @@ def _check_pool(pool_dir: Path) -> dict:
     return manifest
 
 
-def _shape(con: duckdb.DuckDBPyConnection, table: Table, params: dict) -> Iterator[list[tuple]]:
+def register_person_secrets(con: duckdb.DuckDBPyConnection, params: dict) -> None:
+    """Encrypt and blind-index every ID number and phone (the only per-row Python work),
+    and register the result in DuckDB as `person_secrets` for the person query."""
+    data = con.sql(
+        "SELECT person_uid, id_number, phone FROM read_parquet($person)",
+        params={"person": params["person"]},
+    ).to_arrow_table()
+    uids = data.column("person_uid").to_pylist()
+    columns: dict[str, list] = {"uid": uids}
+    for purpose in ("id_number", "phone"):
+        values = data.column(purpose).to_pylist()
+        columns[f"{purpose}_enc"] = crypto.encrypt_many(values, purpose=purpose)
+        columns[f"{purpose}_bidx"] = crypto.blind_index_many(values, purpose=purpose)
+    con.register("person_secrets", pa.table(columns))
+
+
+def _shaped(con: duckdb.DuckDBPyConnection, table: Table, params: dict) -> duckdb.DuckDBPyRelation:
     sql = SHAPES[table.name]
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    reader = con.sql(sql, params=used).to_arrow_reader(BATCH)
-    for batch in reader:
-        yield list(zip(*(col.to_pylist() for col in batch.columns), strict=True))
-
-
-def _person_rows(rows: list[tuple], salt: str) -> list[tuple]:
-    """Encrypt, index and mask ID and phone; hash the plaintext row. Order = PERSON.columns."""
-    out = []
-    enc, bidx = crypto.encrypt, crypto.blind_index
-    for (uid, household, village, group, name, gender, birth, id_number, phone, relation,
-         member_index, occupation, color, tags, profile, provenance, relations) in rows:  # fmt: skip
-        digest = hashlib.md5(
-            "\x1f".join(
-                str(v) for v in (salt, household, village, group, name, gender, birth,
-                                 id_number, phone, relation, member_index, occupation, color,
-                                 tags, profile, provenance, relations)
-            ).encode(),
-            usedforsecurity=False,
-        ).hexdigest()  # fmt: skip
-        out.append((
-            uid, household, village, group, name, gender, birth,
-            enc(id_number, purpose="id_number"), bidx(id_number, purpose="id_number"),
-            mask_id_for_staff(id_number),
-            enc(phone, purpose="phone"), bidx(phone, purpose="phone"), mask_phone(phone),
-            relation, member_index, occupation, color, tags, profile, provenance, relations,
-            digest,
-        ))  # fmt: skip
-    return out
+    return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql})
 
 
 # --- staging and merging -------------------------------------------------------------------
@@ -282,15 +289,31 @@ def _create_staging(cursor, table: Table) -> str:
     return staging
 
 
-def _load(cursor, staging: str, table: Table, rows: list[tuple]) -> None:
+def _load(cursor, con, staging: str, table: Table, rel: duckdb.DuckDBPyRelation, work: Path) -> int:
+    """Stream the shaped rows into the staging table; returns the row count.
+
+    PostgreSQL: DuckDB writes CSV, COPY reads it (no Python per row). SQLite: batches of
+    rows through executemany."""
     cols = ", ".join(table.columns)
     if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join(["%s"] * len(table.columns))
+        path = work / f"{table.name}.csv"
+        rel.write_csv(str(path), header=False)
+        with (
+            path.open("rb") as f,
+            cursor.cursor.copy(f"COPY {staging} ({cols}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        path.unlink()
+        cursor.execute(f"SELECT count(*) FROM {staging}")
+        return cursor.fetchone()[0]
+    marks = ", ".join(["%s"] * len(table.columns))
+    staged = 0
+    for batch in rel.to_arrow_reader(BATCH):
+        rows = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
         cursor.executemany(f"INSERT INTO {staging} ({cols}) VALUES ({marks})", rows)
+        staged += len(rows)
+    return staged
 
 
 def _merge(cursor, staging: str, table: Table, run_id: int, now) -> dict[str, int]:
@@ -367,19 +390,21 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
     timings: dict[str, float] = {}
     now = timezone.now()
     con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = true")
-    with transaction.atomic(), connection.cursor() as cursor:
+    con.execute("SET preserve_insertion_order = false")
+    with (
+        tempfile.TemporaryDirectory(prefix="cunxin-publish-") as tmp,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        work = Path(tmp)
         for n, table in enumerate(TABLES):
             t0 = time.perf_counter()
             staging = _create_staging(cursor, table)
-            staged = 0
-            for rows in _shape(con, table, params):
-                if table is PERSON:
-                    rows = _person_rows(rows, params["salt"])
-                _load(cursor, staging, table, rows)
-                staged += len(rows)
-                if progress:
-                    progress(f"publish {table.name}", n, len(TABLES))
+            if table is PERSON:
+                register_person_secrets(con, params)
+            staged = _load(cursor, con, staging, table, _shaped(con, table, params), work)
+            if progress:
+                progress(f"publish {table.name}", n + 1, len(TABLES))
             t1 = time.perf_counter()
             merged = _merge(cursor, staging, table, run.pk, now)
             merged["unchanged"] = staged - merged["inserted"] - merged["updated"]

@@ -281,6 +281,15 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
+def _sheet_name(name: str) -> str:
+    """A segment's name as Excel accepts it: none of []:*?/\\, no apostrophe at either end,
+    at most 31 UTF-16 units (xlsxwriter raises otherwise)."""
+    name = re.sub(r"[\[\]:*?/\\]", "_", name)
+    while len(name.encode("utf-16-le")) > 62:
+        name = name[:-1]
+    return name.strip("'") or "segment"
+
+
 @require_GET
 @staff_view
 def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
@@ -294,7 +303,7 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
     )
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
-    sheet = book.add_worksheet(seg.name[:31])
+    sheet = book.add_worksheet(_sheet_name(seg.name))
     bold = book.add_format({"bold": True})
     for col, (_key, title) in enumerate(EXPORT_COLUMNS):
         sheet.write(0, col, title, bold)

@@ -1,0 +1,285 @@
+"""The audit trail: a hash chain that shows tampering, on tables the database keeps
+append-only (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import itertools
+import threading
+
+import pytest
+from click.testing import CliRunner
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, connections, transaction
+
+from cunxin.audit.chain import GENESIS, record, verify
+from cunxin.audit.models import AuditEvent, ChainHead
+from cunxin.cli import main
+from cunxin.pool.models import AccessLog
+
+append_only = importlib.import_module("cunxin.audit.migrations.0002_append_only")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def actor(db):
+    return get_user_model().objects.create_user("auditor", password="x")
+
+
+@pytest.fixture
+def chain(actor) -> list[AuditEvent]:
+    """Five events about one branch."""
+    events = []
+    for i in range(5):
+        before = {"step": i - 1} if i else None
+        after = {"step": i, "name": "甲支行"}
+        events.append(record(actor, f"test.step{i}", object_type="org.branch", object_id="ZHA",
+                             before=before, after=after))  # fmt: skip
+    return events
+
+
+@contextlib.contextmanager
+def tampering():
+    """Lifts the append-only triggers on audit_auditevent, as someone with SQL access
+    could, and puts them back afterwards."""
+    table = "audit_auditevent"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        else:
+            for op in ("update", "delete"):
+                cursor.execute(f"DROP TRIGGER {table}_no_{op}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            else:
+                for sql in append_only.SQLITE:
+                    if f" ON {table} " in sql:
+                        cursor.execute(sql)
+
+
+# --- the chain -------------------------------------------------------------------------
+
+
+def test_it_links_each_event_to_the_previous_one(chain, actor):
+    assert chain[0].prev_hash == GENESIS
+    for previous, event in itertools.pairwise(chain):
+        assert event.prev_hash == previous.hash
+    assert len({e.hash for e in chain}) == 5
+    assert ChainHead.objects.get(pk=1).last_hash == chain[-1].hash
+    assert ChainHead.objects.get(pk=1).last_id == chain[-1].pk
+    stored = AuditEvent.objects.get(pk=chain[1].pk)
+    assert (stored.actor, stored.actor_name, stored.action) == (actor, "auditor", "test.step1")
+    assert (stored.before, stored.after) == ({"step": 0}, {"step": 1, "name": "甲支行"})
+
+
+def test_it_names_the_object_and_keeps_snapshots_json_safe(actor):
+    import datetime as dt
+    from decimal import Decimal
+
+    event = record(None, "test.object", actor, after={"when": dt.date(2026, 1, 2), "amount": Decimal("1.50")})  # fmt: skip
+    assert (event.object_type, event.object_id) == ("auth.user", str(actor.pk))
+    assert event.actor_name == "system"
+    assert AuditEvent.objects.get(pk=event.pk).after == {"when": "2026-01-02", "amount": "1.50"}
+    assert verify().ok
+
+
+def test_an_intact_chain_verifies(chain):
+    result = verify()
+    assert result.ok
+    assert result.checked == 5
+    assert result.first_broken_id is None
+    assert verify(batch=2).ok  # across batch boundaries too
+
+
+def test_an_empty_trail_verifies(db):
+    assert verify().ok
+    assert verify().checked == 0
+
+
+def test_it_finds_an_altered_event(chain):
+    with tampering():
+        AuditEvent.objects.filter(pk=chain[2].pk).update(after={"step": 2, "name": "乙支行"})
+
+    result = verify(batch=2)
+
+    assert not result.ok
+    assert result.first_broken_id == chain[2].pk
+    assert result.checked == 2
+    assert "altered" in result.problem
+
+
+def test_it_finds_an_altered_time_or_actor(chain):
+    import datetime as dt
+
+    with tampering():
+        AuditEvent.objects.filter(pk=chain[1].pk).update(at=chain[1].at - dt.timedelta(days=1))
+    assert verify().first_broken_id == chain[1].pk
+    with tampering():
+        AuditEvent.objects.filter(pk=chain[1].pk).update(at=chain[1].at, actor_name="someone")
+    assert verify().first_broken_id == chain[1].pk
+
+
+def test_it_finds_a_removed_event(chain):
+    with tampering():
+        AuditEvent.objects.filter(pk=chain[2].pk).delete()
+
+    result = verify()
+
+    assert not result.ok
+    assert result.first_broken_id == chain[3].pk
+    assert result.checked == 2
+    assert "removed" in result.problem
+
+
+def test_it_finds_a_removed_last_event(chain):
+    with tampering():
+        AuditEvent.objects.filter(pk=chain[4].pk).delete()
+
+    result = verify()
+
+    assert not result.ok
+    assert result.first_broken_id == chain[4].pk
+    assert result.checked == 4
+    assert "end" in result.problem
+
+
+def test_it_finds_swapped_events(chain):
+    first, second = chain[1], chain[2]
+    with tampering():
+        for event, other in ((first, second), (second, first)):
+            AuditEvent.objects.filter(pk=event.pk).update(
+                action=other.action, before=other.before, after=other.after,
+                prev_hash=other.prev_hash, hash=f"tmp{other.hash[3:]}",
+            )  # fmt: skip
+        for event, other in ((first, second), (second, first)):
+            AuditEvent.objects.filter(pk=event.pk).update(hash=other.hash)
+
+    assert verify().first_broken_id == first.pk
+
+
+# --- append-only in the database -------------------------------------------------------
+
+
+def refused(run) -> None:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        run()
+
+
+def test_the_database_refuses_to_change_or_delete_audit_events(chain):
+    event = chain[2]
+    refused(lambda: AuditEvent.objects.filter(pk=event.pk).update(after={"step": 99}))
+    refused(lambda: AuditEvent.objects.filter(pk=event.pk).delete())
+    refused(lambda: connection.cursor().execute("DELETE FROM audit_auditevent"))
+    event.after = {"step": 99}
+    refused(lambda: event.save())
+    assert AuditEvent.objects.count() == 5
+    assert verify().ok
+    record(None, "test.after")  # appending still works
+    assert verify().checked == 6
+
+
+def test_the_database_refuses_to_change_or_delete_access_log_rows(actor):
+    row = AccessLog.objects.create(user=actor, kind="reveal", field="phone", reason="visit")
+    refused(lambda: AccessLog.objects.filter(pk=row.pk).update(reason="nothing to see"))
+    refused(lambda: AccessLog.objects.filter(pk=row.pk).delete())
+    refused(lambda: connection.cursor().execute("UPDATE pool_accesslog SET reason = 'x'"))
+    assert AccessLog.objects.get(pk=row.pk).reason == "visit"
+    AccessLog.objects.create(user=actor, kind="export", field="segment", reason="report")
+    assert AccessLog.objects.count() == 2
+
+
+# --- the console command ---------------------------------------------------------------
+
+
+def test_the_cli_says_an_intact_chain_is_intact(chain):
+    result = CliRunner().invoke(main, ["audit", "verify"])
+
+    assert result.exit_code == 0, result.output
+    assert "audit chain intact: 5 events verified" in result.output
+
+
+def test_the_cli_names_the_broken_event(chain):
+    with tampering():
+        AuditEvent.objects.filter(pk=chain[3].pk).update(object_id="ZHB")
+
+    result = CliRunner().invoke(main, ["audit", "verify"])
+
+    assert result.exit_code == 1
+    assert f"audit chain BROKEN at event {chain[3].pk}:" in result.stderr
+    assert "3 events before it are intact" in result.stderr
+    assert result.stdout == ""
+
+
+# --- the audit pages -------------------------------------------------------------------
+
+
+def test_hq_sees_the_trail_and_its_verification(as_user, chain):
+    response = as_user("hq_admin").get("/audit/?verify=1")
+    assert response.status_code == 200
+    assert response.context["verification"].ok
+
+
+def test_django_admin_shows_the_trail_read_only(as_user, chain):
+    client = as_user("hq_admin")
+    event = chain[1]
+    assert client.get("/admin/audit/auditevent/").status_code == 200
+    page = client.get(f"/admin/audit/auditevent/{event.pk}/change/")
+    assert page.status_code == 200
+    assert event.hash in page.content.decode()
+    assert client.get("/admin/audit/auditevent/add/").status_code == 403
+    assert client.post(f"/admin/audit/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403  # fmt: skip
+    assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403  # fmt: skip
+    bulk = client.post("/admin/audit/auditevent/", {"action": "delete_selected", "_selected_action": [event.pk]})  # fmt: skip
+    assert bulk.status_code in (200, 302)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert verify().ok
+
+
+def test_django_admin_shows_the_access_log_read_only(as_user, world):
+    row = AccessLog.objects.create(user=world.users["cm_a"], kind="reveal", person=world.persons["a11"], field="phone", reason="visit")  # fmt: skip
+    client = as_user("hq_admin")
+    assert client.get("/admin/pool/accesslog/").status_code == 200
+    assert client.get(f"/admin/pool/accesslog/{row.pk}/change/").status_code == 200
+    assert client.get("/admin/pool/accesslog/add/").status_code == 403
+    assert client.post(f"/admin/pool/accesslog/{row.pk}/delete/", {"post": "yes"}).status_code == 403  # fmt: skip
+
+
+# --- concurrency (PostgreSQL) ----------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_concurrent_appends_keep_one_chain(postgres_db, transactional_db):
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def append(name: str) -> None:
+        try:
+            start.wait()
+            for i in range(20):
+                record(name, "test.concurrent", object_type="test", object_id=f"{name}-{i}")
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append, args=(f"writer{n}",)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert not errors
+    assert AuditEvent.objects.count() == 40
+    assert set(AuditEvent.objects.values_list("actor_name", flat=True)) == {"writer1", "writer2"}
+    result = verify()
+    assert result.ok, result
+    assert result.checked == 40

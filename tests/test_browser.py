@@ -1,0 +1,239 @@
+"""Real-browser tests: headless Chromium at phone size against a live server.
+
+Elements are found by data-testid, role, id or URL, never by UI wording (which is being
+translated); only data (names such as 张伟, numbers) is matched as text. Full-page
+screenshots of each step go to $CUNXIN_TEST_ARTIFACTS/browser/.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from cunxin.lib.masking import mask_id_for_staff, mask_phone
+
+ARTIFACTS = Path(os.environ.get("CUNXIN_TEST_ARTIFACTS", "test-artifacts")) / "browser"
+PHONE_WIDTH = 390
+ID_MASK = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")  # first 6 + last 4 of 18
+PHONE_MASK = re.compile(r"^1\d{2}\*{4}\d{4}$")  # first 3 + last 4 of 11
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def bank(transactional_db, settings):
+    """The small bank of tests/world.py, committed so that the live server sees it."""
+    from world import make_world
+
+    # Nine users: a fast hasher saves seconds per test (the login form still checks it).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    yield make_world()
+    empty_append_only_tables()
+
+
+def empty_append_only_tables() -> None:
+    """The access log and the audit trail refuse UPDATE and DELETE (triggers of audit
+    migration 0002). PostgreSQL's end-of-test flush truncates, which row triggers do not
+    see; SQLite's deletes, so empty those two tables first with the triggers lifted."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    append_only = importlib.import_module("cunxin.audit.migrations.0002_append_only")
+    with connection.cursor() as cursor:
+        try:
+            for table in append_only.TABLES:
+                for op in ("update", "delete"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+                cursor.execute(f"DELETE FROM {table}")
+        finally:
+            for sql in append_only.SQLITE:
+                cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+
+
+@pytest.fixture
+def shot():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+    return take
+
+
+def sign_in(page, base: str, username: str, shot=None, name: str = "") -> None:
+    from world import PASSWORD
+
+    page.goto(f"{base}/login/")
+    if shot:
+        shot(page, name)
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+def search(page, base: str, village: str, text: str):
+    """Type into the pool's search box and submit; return the htmx POST's response."""
+    box = page.get_by_test_id("search")
+    box.fill(text)
+    with page.expect_response(
+        lambda r: r.url == f"{base}/pool/villages/{village}/" and r.request.method == "POST"
+    ) as answer:
+        box.press("Enter")
+    response = answer.value
+    assert response.status == 200
+    assert response.request.headers.get("hx-request") == "true"
+    return response
+
+
+def assert_fits_phone_width(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_WIDTH + 1, f"horizontal scrolling at {PHONE_WIDTH} px: {width} px"
+
+
+def test_customer_manager_walks_from_login_to_the_access_log(live_server, bank, phone_page, shot):
+    page, base = phone_page, live_server.url
+    ida11 = bank.plain["a11"][0]
+
+    # Sign in through the real form; the home page lists the CM's villages only.
+    sign_in(page, base, "cm_a", shot, "01-login.png")
+    assert page.get_by_test_id("who").inner_text().startswith("cm_a")
+    main = page.locator("main")
+    assert main.locator('a[href="/pool/villages/VA1/"]').first.is_visible()
+    assert "东湖村" in main.inner_text()
+    assert main.locator('a[href="/pool/villages/VB1/"]').count() == 0
+    assert "南山村" not in main.inner_text()
+    shot(page, "02-home.png")
+
+    # The customer pool of VA1; search for a name (htmx POST, the URL does not change).
+    main.locator('a[href="/pool/villages/VA1/"]').first.click()
+    page.wait_for_url(f"{base}/pool/villages/VA1/")
+    shot(page, "03-pool.png")
+    search(page, base, "VA1", "张伟")
+    results = page.locator("#results")
+    assert re.search(r"\b1\b", page.get_by_test_id("result-count").inner_text())
+    assert "张伟" in results.inner_text()
+    assert page.url == f"{base}/pool/villages/VA1/"
+    shot(page, "04-search.png")
+
+    # The household: every member, masked ID and phone, simulated identity photos.
+    results.locator('a[href="/pool/households/Ha1/"]').click()
+    page.wait_for_url(f"{base}/pool/households/Ha1/")
+    members = page.get_by_test_id("member")
+    assert members.count() == 2
+    for i, key in enumerate(("a11", "a12")):
+        member = members.nth(i)
+        number, phone = bank.plain[key]
+        assert bank.persons[key].name in member.inner_text()
+        id_shown, phone_shown = (m.inner_text().strip() for m in member.locator(".masked").all())
+        assert ID_MASK.match(id_shown) and id_shown == mask_id_for_staff(number)
+        assert id_shown.startswith("320723")
+        assert PHONE_MASK.match(phone_shown) and phone_shown == mask_phone(phone)
+        photo = member.locator("img.photo")
+        photo.scroll_into_view_if_needed()
+        assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert [m.inner_text().strip() for m in members.nth(0).locator(".masked").all()] == [
+        "320723" + "*" * 8 + ida11[-4:],
+        "138****0011",
+    ]
+    assert page.get_by_test_id("photo-simulator").is_visible()
+    html = page.content()
+    for number, phone in bank.plain.values():
+        assert number not in html and phone not in html
+    assert HAN.search(page.locator("body").inner_text())
+    assert_fits_phone_width(page)
+    shot(page, "05-household.png")
+
+    # The 360 page of 张伟: ID masked; reveal the phone with a reason.
+    members.nth(0).locator('a[href="/pool/persons/Pa11/"]').click()
+    page.wait_for_url(f"{base}/pool/persons/Pa11/")
+    assert page.get_by_test_id("id-masked").inner_text().strip() == mask_id_for_staff(ida11)
+    assert page.get_by_test_id("phone-masked").inner_text().strip() == "138****0011"
+    assert ida11 not in page.content() and "13800000011" not in page.content()
+    assert_fits_phone_width(page)
+    shot(page, "06-person.png")
+    page.get_by_test_id("reveal-phone").click()
+    form = page.get_by_test_id("reveal-form")
+    form.wait_for()
+    reason = form.locator("select[name=reason]")
+    reason.select_option("visit")
+    reason_label = reason.locator("option[value=visit]").inner_text().strip()
+    form.locator("input[name=note]").fill("上门走访核实")
+    shot(page, "07-reveal-form.png")
+    with page.expect_response(lambda r: r.url == f"{base}/pool/persons/Pa11/reveal/phone/"):
+        form.locator("button[type=submit]").click()
+    revealed = page.get_by_test_id("revealed")
+    revealed.wait_for()
+    assert revealed.inner_text().strip() == "13800000011"
+    assert page.get_by_test_id("id-masked").inner_text().strip() == mask_id_for_staff(ida11)
+    shot(page, "08-revealed.png")
+
+    # The access log has the row: who, whose, why.
+    page.locator('nav a[href="/pool/access-log/"]').click()
+    page.wait_for_url(f"{base}/pool/access-log/")
+    rows = page.get_by_test_id("access-log").locator("tbody tr").filter(has_text="张伟")
+    assert rows.count() == 1
+    row = rows.first.inner_text()
+    assert "cm_a" in row
+    assert reason_label in row and "上门走访核实" in row
+    assert "13800000011" not in page.content()
+    shot(page, "09-access-log.png")
+
+    # Sign out; a CM of the other branch gets a 404 for the household.
+    page.locator("header form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/login/.*"))
+    sign_in(page, base, "cm_b")
+    response = page.goto(f"{base}/pool/households/Ha1/")
+    assert response.status == 404
+    assert "张伟" not in page.content()
+    shot(page, "10-other-branch-404.png")
+
+
+def test_search_text_stays_out_of_urls_and_pages_are_not_stored(
+    live_server, bank, phone_page, shot
+):
+    page, base = phone_page, live_server.url
+    sign_in(page, base, "cm_a")
+    requests, responses = [], []
+    page.on("request", lambda r: requests.append(r))
+    page.on("response", lambda r: responses.append(r))
+
+    page.goto(f"{base}/pool/villages/VA1/")
+    search(page, base, "VA1", "13800000011")
+    results = page.locator("#results")
+    assert results.locator('a[href="/pool/households/Ha1/"]').count() == 1
+    shot(page, "11-search-by-phone.png")
+    search(page, base, "VA1", "13900000000")  # nobody: the search does filter
+    assert results.locator('a[href^="/pool/households/"]').count() == 0
+    search(page, base, "VA1", "13800000011")
+    results.locator('a[href="/pool/households/Ha1/"]').click()
+    page.wait_for_url(f"{base}/pool/households/Ha1/")
+    page.goto(f"{base}/pool/persons/Pa11/")
+
+    # The number went in a POST body, and in no URL the browser asked for.
+    assert any("13800000011" in (r.post_data or "") for r in requests)
+    leaked = [r.url for r in requests if "13800000011" in r.url]
+    assert not leaked, leaked
+    assert all("13800000011" not in url for url in (page.url, *(f.url for f in page.frames)))
+    # Nor is it kept in the browser's storage (htmx's history cache lives there).
+    storage = page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    assert "13800000011" not in storage and "张伟" not in storage, json.loads(storage)
+
+    # Every page, htmx fragment and identity photo says no-store (static files need not).
+    pages = [r for r in responses if r.url.startswith(base) and "/static/" not in r.url]
+    assert {r.url for r in pages} >= {
+        f"{base}/pool/villages/VA1/",
+        f"{base}/pool/households/Ha1/",
+        f"{base}/pool/persons/Pa11/",
+        f"{base}/pool/persons/Pa11/photo.svg",
+        f"{base}/pool/persons/Pa12/photo.svg",
+    }
+    assert any(r.request.method == "POST" for r in pages)
+    for r in pages:
+        assert "no-store" in (r.headers.get("cache-control") or ""), (r.url, r.headers)

@@ -1,0 +1,524 @@
+"""Customer pool pages (cunxin.pool.views): search, filters, htmx fragments, masking,
+the 360 profile, reveals, segments and their export, and the sign-in throttle.
+
+Who may open which page is tested in tests/test_role_matrix.py; this file tests what the
+pages do. Plain ID numbers and phones of the world are in `world.plain`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from cunxin.audit.models import AuditEvent
+from cunxin.pool import views
+from cunxin.pool.models import AccessLog, Person, Segment
+from cunxin.project.templatetags.cunxin import member_color
+
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}  # messages asserted in their source language
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The conftest world built once for this module (inside a transaction that is rolled
+    back at the end); each test runs in a savepoint of it (pytest-django's `db`)."""
+    from world import make_world
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        make_password("warm-up")
+        with transaction.atomic():
+            yield make_world()
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def as_user(client, world, db):
+    def sign_in(key: str) -> Client:
+        client.force_login(world.users[key])
+        return client
+
+    return sign_in
+
+
+def village_url(code: str) -> str:
+    return reverse("pool:village", args=[code])
+
+
+def found(response) -> list[str]:
+    """uids on the result page (persons or households)."""
+    return [item.uid for item in response.context["page"].object_list]
+
+
+def assert_no_plain_values(world, html: str, where: str) -> None:
+    for key, (id_number, phone) in world.plain.items():
+        assert id_number not in html, f"{key}'s full ID number on {where}"
+        assert phone not in html, f"{key}'s full phone on {where}"
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def test_it_searches_by_name(as_user):
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": "李芳", "show": "persons"})
+
+    assert response.status_code == 200
+    assert found(response) == ["Pa12"]
+    assert response.context["matched"] == "name"
+
+
+def test_it_searches_by_full_id_number_through_the_blind_index(as_user, world):
+    response = as_user("hq_admin").post(
+        village_url("VA1"), {"q": world.plain["a12"][0], "show": "persons"}
+    )
+
+    assert found(response) == ["Pa12"]
+    assert response.context["matched"] == "id"
+
+
+def test_it_searches_by_full_phone_through_the_blind_index(as_user, world):
+    response = as_user("hq_admin").post(
+        village_url("VA1"), {"q": world.plain["a11"][1], "show": "persons"}
+    )
+
+    assert found(response) == ["Pa11"]
+    assert response.context["matched"] == "phone"
+
+
+def test_it_finds_households_by_a_member_id_number(as_user, world):
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": world.plain["a12"][0]})
+
+    assert found(response) == ["Ha1"]
+
+
+def test_it_finds_nobody_in_another_village_by_full_id(as_user, world):
+    # Pb11 is a 张伟 too, in VB1: searching VA1 for Pb11's ID finds nothing
+    response = as_user("hq_admin").post(
+        village_url("VA1"), {"q": world.plain["b11"][0], "show": "persons"}
+    )
+
+    assert found(response) == []
+
+
+def test_it_finds_nobody_outside_the_users_grids(as_user, world):
+    # Pa31 lives in VA2 but in grid GA2x, which is not cm_a's
+    client = as_user("cm_a")
+    by_id = client.post(village_url("VA2"), {"q": world.plain["a31"][0], "show": "persons"})
+    by_name = client.post(village_url("VA2"), {"q": "赵敏", "show": "persons"})
+
+    assert found(by_id) == []
+    assert found(by_name) == []
+
+
+def test_it_never_reads_the_search_from_the_query_string(as_user, world):
+    url = village_url("VA1") + "?" + f"q={world.plain['a12'][0]}&show=persons"
+
+    response = as_user("hq_admin").get(url)
+
+    assert response.context["q"] == ""
+    assert sorted(found(response)) == ["Pa11", "Pa12"]  # unfiltered
+
+
+def test_it_searches_by_the_last_four_digits(as_user, world):
+    tail = world.plain["a12"][1][-4:]  # 0012
+
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": tail, "show": "persons"})
+
+    assert found(response) == ["Pa12"]
+    assert response.context["matched"] == "tail"
+
+
+@pytest.mark.parametrize("field", ["id_masked", "phone_masked"])
+def test_it_searches_by_a_masked_value(as_user, world, field):
+    masked = getattr(world.persons["a11"], field)
+
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": masked, "show": "persons"})
+
+    assert "*" in masked
+    assert found(response) == ["Pa11"]
+    assert response.context["matched"] == "masked"
+
+
+# --- filters and pages -----------------------------------------------------------------------
+
+
+def test_it_filters_by_tag(as_user):
+    client = as_user("hq_admin")
+
+    grey = client.get(village_url("VA1"), {"tag": "risk:灰名单", "show": "persons"})
+    black = client.get(village_url("VB1"), {"tag": "risk:黑名单"})
+    none = client.get(village_url("VA2"), {"tag": "risk:黑名单"})
+
+    assert found(grey) == ["Pa12"]
+    assert found(black) == ["Hb1"]
+    assert found(none) == []
+
+
+def test_it_filters_by_list_colour(as_user):
+    client = as_user("hq_admin")
+
+    grey = client.get(village_url("VA1"), {"color": "grey", "show": "persons"})
+    white = client.get(village_url("VA1"), {"color": "white", "show": "persons"})
+    households = client.get(village_url("VA1"), {"color": "grey"})
+    black_in_va2 = client.get(village_url("VA2"), {"color": "black"})
+
+    assert found(grey) == ["Pa12"]
+    assert found(white) == ["Pa11"]
+    assert found(households) == ["Ha1"]
+    assert found(black_in_va2) == []
+
+
+def test_it_pages_the_results(as_user, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    client = as_user("hq_admin")
+
+    first = client.get(village_url("VA2"))
+    second = client.post(village_url("VA2"), {"page": "2"})  # the pager form posts
+
+    assert first.context["page"].paginator.num_pages == 2
+    assert found(first) == ["Ha2"]
+    assert found(second) == ["Ha3"]
+    assert 'name="page" value="2"' in first.content.decode()
+
+
+def test_it_returns_the_fragment_to_htmx_and_the_page_otherwise(as_user):
+    client = as_user("hq_admin")
+
+    fragment = client.post(village_url("VA1"), {"q": "张伟"}, HTTP_HX_REQUEST="true")
+    page = client.post(village_url("VA1"), {"q": "张伟"})
+
+    assert "<html" not in fragment.content.decode()
+    assert 'data-testid="result-count"' in fragment.content.decode()
+    assert "<html" in page.content.decode()
+    for response in (fragment, page):
+        assert "HX-Request" in response["Vary"]
+
+
+def test_it_counts_only_the_households_in_scope_per_village(as_user):
+    response = as_user("cm_a").get(reverse("pool:villages"))
+
+    assert {village.code: n for village, n in response.context["rows"]} == {"VA1": 1, "VA2": 1}
+
+
+def test_it_shows_cm_a_only_the_households_of_its_grid_in_a_shared_village(as_user):
+    response = as_user("cm_a").get(village_url("VA2"))
+
+    assert found(response) == ["Ha2"]
+    assert "赵敏" not in response.content.decode()
+
+
+# --- households and the 360 profile -----------------------------------------------------------
+
+
+def test_it_lists_every_member_in_member_index_order_with_distinct_colours(as_user, world):
+    # make member_index disagree with the order of creation
+    Person.objects.filter(uid="Pa11").update(member_index=2)
+
+    response = as_user("cm_a").get(reverse("pool:household", args=["Ha1"]))
+
+    html = response.content.decode()
+    assert [m.uid for m in response.context["members"]] == ["Pa12", "Pa11"]
+    cards = html[html.index('data-testid="member"') :]
+    assert cards.index("李芳") < cards.index("张伟")
+    colours = [member_color(1), member_color(2)]
+    assert colours[0] != colours[1]
+    for colour in colours:
+        assert f"--member:{colour}" in html
+    for key in ("a11", "a12"):
+        assert world.persons[key].id_masked in html
+        assert world.persons[key].phone_masked in html
+
+
+def test_it_never_shows_a_full_id_or_phone_on_a_page(as_user, world):
+    client = as_user("hq_admin")
+    segment = Segment.objects.create(
+        name="全部", tags=["age:31-45岁"], created_by=world.users["hq_admin"]
+    )
+    urls = [reverse("pool:villages"), reverse("pool:segments")]
+    urls += [reverse("pool:segment", args=[segment.pk])]
+    urls += [reverse("pool:household", args=[h.uid]) for h in world.households.values()]
+    urls += [reverse("pool:person", args=[p.uid]) for p in world.persons.values()]
+    for code in world.villages:
+        urls += [village_url(code), village_url(code) + "?show=persons"]
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_no_plain_values(world, response.content.decode(), url)
+    for code in world.villages:
+        fragment = client.post(village_url(code), {"show": "persons"}, HTTP_HX_REQUEST="true")
+        assert found(fragment), code
+        assert_no_plain_values(world, fragment.content.decode(), f"{code} fragment")
+
+
+def test_it_shows_provenance_on_the_360_page(as_user):
+    html = as_user("cm_a").get(reverse("pool:person", args=["Pa11"])).content.decode()
+
+    assert "grid · 2026-07-10" in html  # name
+    assert "customer · 2026-05-01" in html  # phone
+
+
+def test_it_draws_the_relationship_graph_masking_relatives_outside_scope(as_user):
+    html = as_user("cm_a").get(reverse("pool:person", args=["Pa11"])).content.decode()
+
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert f'href="{reverse("pool:person", args=["Pa12"])}"' in svg  # spouse, in scope
+    assert "李芳" in svg
+    assert 'data-key="Pb11"' in svg  # sibling in branch B: shown ...
+    assert reverse("pool:person", args=["Pb11"]) not in html  # ... without a link
+    pb11 = svg[svg.index('data-key="Pb11"') :]
+    assert re.search(r">张\*</text>", pb11[: pb11.index("</g>")])  # ... and a masked name
+
+
+def test_it_links_and_names_relatives_inside_scope(as_user):
+    html = as_user("hq_admin").get(reverse("pool:person", args=["Pa11"])).content.decode()
+
+    assert f'href="{reverse("pool:person", args=["Pb11"])}"' in html
+    assert "张*" not in html
+
+
+# --- reveal ------------------------------------------------------------------------------------
+
+
+def reveal_url(uid: str, field: str) -> str:
+    return reverse("pool:reveal", args=[uid, field])
+
+
+@pytest.mark.parametrize("reason", ["", "because", None])
+def test_it_refuses_a_reveal_without_a_valid_reason(as_user, reason):
+    data = {} if reason is None else {"reason": reason}
+
+    response = as_user("cm_a").post(reveal_url("Pa11", "phone"), data, **ENGLISH)
+
+    assert response.status_code == 400
+    assert "Choose a reason." in response.content.decode()
+    assert not AccessLog.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "plain"), [("id_number", 0), ("phone", 1)])
+def test_it_reveals_the_full_value_and_logs_it_once(as_user, world, field, plain):
+    response = as_user("cm_a").post(
+        reveal_url("Pa12", field), {"reason": "visit", "note": "上门核实"}
+    )
+
+    assert response.status_code == 200
+    assert world.plain["a12"][plain] in response.content.decode()
+    log = AccessLog.objects.get()
+    assert (log.user, log.person_id, log.field, log.kind) == (
+        world.users["cm_a"], "Pa12", field, AccessLog.Kind.REVEAL,
+    )  # fmt: skip
+    assert log.reason.endswith("上门核实")
+
+
+def test_it_forbids_the_analyst_to_reveal(as_user, world):
+    response = as_user("hq_analyst").post(reveal_url("Pa11", "phone"), {"reason": "visit"})
+
+    assert response.status_code == 403
+    assert world.plain["a11"][1] not in response.content.decode()
+    assert not AccessLog.objects.exists()
+
+
+def test_it_needs_the_csrf_token_that_htmx_sends_from_the_page(world, db):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["cm_a"])
+    page = client.get(reverse("pool:person", args=["Pa11"])).content.decode()
+    token = re.search(r"hx-headers='\{\"X-CSRFToken\": \"([^\"]+)\"\}'", page).group(1)
+
+    without = client.post(reveal_url("Pa11", "phone"), {"reason": "visit"})
+    wrong = client.post(reveal_url("Pa11", "phone"), {"reason": "visit"}, HTTP_X_CSRFTOKEN="x" * 64)  # fmt: skip
+    with_token = client.post(
+        reveal_url("Pa11", "phone"), {"reason": "visit"}, HTTP_X_CSRFTOKEN=token,
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+
+    assert without.status_code == 403
+    assert wrong.status_code == 403
+    assert with_token.status_code == 200
+    assert world.plain["a11"][1] in with_token.content.decode()
+    assert AccessLog.objects.count() == 1
+
+
+# --- caching -----------------------------------------------------------------------------------
+
+
+def test_it_forbids_caching_any_page_for_a_signed_in_user(as_user, world):
+    client = as_user("hq_admin")
+    segment = Segment.objects.create(name="黑", colors=["black"], created_by=world.users["hq_admin"])  # fmt: skip
+    urls = [
+        reverse("home"), reverse("pool:villages"), village_url("VA1"),
+        reverse("pool:household", args=["Ha1"]), reverse("pool:person", args=["Pa11"]),
+        reverse("pool:photo", args=["Pa11"]), reveal_url("Pa11", "phone"),
+        reverse("pool:segments"), reverse("pool:segment", args=[segment.pk]),
+        reverse("pool:segment_export", args=[segment.pk]), reverse("pool:access_log"),
+        reverse("pool:publish_runs"), reverse("audit"), reverse("org:staff_list"),
+        reverse("org:staff", args=[world.users["cm_a"].staff.pk]),
+    ]  # fmt: skip
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+    revealed = client.post(reveal_url("Pa11", "phone"), {"reason": "visit"})
+    assert "no-store" in revealed["Cache-Control"]
+    outside = as_user("cm_a").get(reverse("pool:household", args=["Ha3"]))
+    assert (outside.status_code, "no-store" in outside["Cache-Control"]) == (404, True)
+
+
+# --- segments ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": " ", "colors": ["black"]}, "Give the segment a name."),
+        ({"name": "空"}, "A segment needs at least one tag or list colour."),
+        ({"name": "坏标签", "tags": ["黑名单"]}, "A tag is written family:tag."),
+        ({"name": "坏颜色", "colors": ["red"]}, "Unknown list colour."),
+    ],
+    ids=["no-name", "no-filter", "bad-tag", "bad-colour"],
+)
+def test_it_refuses_an_invalid_segment(as_user, data, message):
+    response = as_user("cm_a").post(reverse("pool:segments"), data, **ENGLISH)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Segment.objects.exists()
+
+
+def test_it_creates_a_segment_and_audits_it(as_user, world):
+    response = as_user("cm_a").post(
+        reverse("pool:segments"),
+        {"name": " 青年灰名单 ", "tags": ["risk:灰名单", "age:31-45岁"], "colors": ["grey"]},
+    )
+
+    segment = Segment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pool:segment", args=[segment.pk])
+    assert (segment.name, segment.tags, segment.colors) == (
+        "青年灰名单", ["age:31-45岁", "risk:灰名单"], ["grey"],
+    )  # fmt: skip
+    event = AuditEvent.objects.get(action="pool.segment.create")
+    assert event.actor == world.users["cm_a"]
+
+
+def test_it_redirects_htmx_to_the_new_segment(as_user):
+    response = as_user("cm_a").post(
+        reverse("pool:segments"), {"name": "黑", "colors": ["black"]}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("pool:segment", args=[Segment.objects.get().pk])
+
+
+@pytest.fixture
+def everyone_segment(world, db) -> Segment:
+    """All five persons of the world match it."""
+    return Segment.objects.create(
+        name="31-45岁", tags=["age:31-45岁"], created_by=world.users["hq_admin"]
+    )
+
+
+def sizes(response) -> dict[str, int]:
+    return {village.code: n for village, n in response.context["rows"]}
+
+
+def test_it_counts_a_segment_only_within_the_viewers_scope(as_user, everyone_segment):
+    url = reverse("pool:segment", args=[everyone_segment.pk])
+
+    hq = as_user("hq_admin").get(url)
+    cm = as_user("cm_a").get(url)
+    bm = as_user("bm_b").get(url)
+
+    assert (sizes(hq), hq.context["total"]) == ({"VA1": 2, "VA2": 2, "VB1": 1}, 5)
+    assert (sizes(cm), cm.context["total"]) == ({"VA1": 2, "VA2": 1}, 3)  # not Pa31 (GA2x)
+    assert (sizes(bm), bm.context["total"]) == ({"VB1": 1}, 1)
+
+
+def read_sheet(response) -> list[tuple]:
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    return list(book.worksheets[0].iter_rows(values_only=True))
+
+
+def test_it_exports_the_segment_masked_within_scope_and_logs_it(as_user, world, everyone_segment):
+    response = as_user("cm_a").get(reverse("pool:segment_export", args=[everyone_segment.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    header, *rows = read_sheet(response)
+    names = [row[header.index("姓名")] for row in rows]
+    assert sorted(names) == sorted(["张伟", "李芳", "王强"])  # cm_a's three, not 赵敏 (GA2x)
+    cells = " ".join(str(c) for row in rows for c in row)
+    assert_no_plain_values(world, cells, "the export")
+    ids = {row[header.index("身份证号（脱敏）")] for row in rows}
+    assert ids == {world.persons[k].id_masked for k in ("a11", "a12", "a21")}
+    log = AccessLog.objects.get()
+    assert (log.user, log.kind, log.person) == (world.users["cm_a"], AccessLog.Kind.EXPORT, None)
+    assert "3 rows" in log.detail
+
+
+@pytest.mark.parametrize(
+    "name", ["risk:黑名单 [2026] a/b?", "'" + "😀" * 30 + "'"], ids=["forbidden-chars", "long"]
+)
+def test_it_exports_a_segment_whose_name_is_no_valid_sheet_name(as_user, world, name):
+    segment = Segment.objects.create(
+        name=name, colors=["black"], created_by=world.users["hq_admin"]
+    )
+
+    response = as_user("hq_admin").get(reverse("pool:segment_export", args=[segment.pk]))
+
+    assert response.status_code == 200
+    assert len(read_sheet(response)) == 2  # header and Pb11
+
+
+def test_it_lets_the_creator_delete_a_segment(as_user, world):
+    segment = Segment.objects.create(name="黑", colors=["black"], created_by=world.users["cm_a"])
+
+    response = as_user("cm_a").post(reverse("pool:segment_delete", args=[segment.pk]))
+
+    assert response.status_code == 302
+    assert not Segment.objects.exists()
+    assert AuditEvent.objects.filter(action="pool.segment.delete").count() == 1
+
+
+# --- sign-in throttle --------------------------------------------------------------------------
+
+
+def sign_in(client: Client, username: str, password: str):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_it_signs_in_with_the_right_password(client, world, db):
+    from world import PASSWORD
+
+    response = sign_in(client, "cm_a", PASSWORD)
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_it_locks_a_user_out_after_five_wrong_passwords(client, world, db):
+    from world import PASSWORD
+
+    for attempt in range(1, 6):
+        failed = sign_in(client, "cm_a", "wrong-password")
+        # the form again; the fifth failure already answers with the lockout page
+        assert failed.status_code == (200 if attempt < 5 else 429)
+        assert "_auth_user_id" not in client.session
+
+    locked = sign_in(client, "cm_a", PASSWORD)
+
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert "<html" in locked.content.decode()  # the lockout page, not a bare error
+    # the lock is on this user (from this address), not on everyone behind the address
+    assert sign_in(Client(), "cm_b", PASSWORD).status_code == 302
