@@ -55,8 +55,7 @@ def make_person(world: World, key: str, household: Household | None, *, name: st
         tags=tags or " age:31-45岁 loan:无贷款 ",
         profile={"basic": {"education": "初中", "occupation": "种植户", "address": f"{village.name}1号"},
                  "assets": {"deposit_balance_fen": 1234567}, "income": {}, "credit": {"loans": 0}},
-        provenance={"name": {"value": name, "source": "grid", "record_key": "G1", "as_of": "2026-07-10"},
-                    "phone": {"value": mask_phone(phone), "source": "customer", "record_key": "C1", "as_of": "2026-05-01"}},
+        provenance={"name": ["grid", "2026-07-10"], "phone": ["customer", "2026-05-01"]},
         relations=[], content_hash="x", publish_run=world.run,
     )  # fmt: skip
     world.persons[key] = person
@@ -100,7 +99,7 @@ def make_world() -> World:
     h = household("a1", "VA1", "GA1a", "张伟")
     make_person(w, "a11", h, name="张伟", birth="19800101", seq=11, phone="13800000011", relation="户主", index=0, village=w.villages["VA1"])  # fmt: skip
     make_person(w, "a12", h, name="李芳", birth="19820202", seq=12, phone="13800000012", relation="配偶", index=1, village=w.villages["VA1"], color="grey", tags=" age:31-45岁 risk:灰名单 ")  # fmt: skip
-    w.persons["a11"].relations = [{"uid": "Pa12", "relation": "spouse", "source": "grid"}, {"uid": "Pb11", "relation": "sibling", "source": "grid"}]  # fmt: skip
+    w.persons["a11"].relations = [["Pa12", "spouse", "grid"], ["Pb11", "sibling", "grid"]]  # fmt: skip
     w.persons["a11"].save(update_fields=["relations"])
     h = household("a2", "VA2", "GA2", "王强")
     make_person(w, "a21", h, name="王强", birth="19700303", seq=21, phone="13800000021", relation="户主", index=0, village=w.villages["VA2"])  # fmt: skip

@@ -10,12 +10,29 @@ and a masked form for display (`cunxin.lib.crypto`, DESIGN.md §6).
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cunxin.lib import crypto
+
+
+class JSONTextField(models.TextField):
+    """JSON kept as text: written once per publish, read whole by a page, never queried
+    inside. Text loads several times faster than jsonb in a county-sized COPY."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        return (
+            None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        )
 
 
 class ListColor(models.TextChoices):
@@ -59,7 +76,12 @@ class Household(models.Model):
     head_name = models.CharField(_("head of household"), max_length=64, blank=True)
     village = models.ForeignKey("org.Village", on_delete=models.PROTECT, related_name="households")
     group = models.ForeignKey(
-        "org.VillageGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "org.VillageGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     grid = models.ForeignKey(
         "org.Grid", on_delete=models.PROTECT, null=True, blank=True, related_name="households"
@@ -71,15 +93,15 @@ class Household(models.Model):
     industry = models.CharField(_("industry"), max_length=32, blank=True)
     content_hash = models.CharField(max_length=32, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    publish_run = models.ForeignKey(PublishRun, on_delete=models.PROTECT, related_name="+")
+    # which publish last wrote the row (no index: runs are never deleted)
+    publish_run = models.ForeignKey(
+        PublishRun, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
-        indexes = [
-            models.Index(fields=["village", "head_name"]),
-            models.Index(fields=["grid"]),
-        ]
+        indexes = [models.Index(fields=["village", "head_name"])]
 
     def __str__(self) -> str:
         return f"{self.head_name}户"
@@ -87,15 +109,30 @@ class Household(models.Model):
 
 class Person(models.Model):
     uid = models.CharField(_("person"), max_length=24, primary_key=True)
-    household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    household = models.ForeignKey(  # indexed by (household, member_index)
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        db_index=False,
     )
     # NULL for the few persons no source places in a village (only HQ sees them)
-    village = models.ForeignKey(
-        "org.Village", on_delete=models.PROTECT, null=True, blank=True, related_name="persons"
+    village = models.ForeignKey(  # indexed by (village, name)
+        "org.Village",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="persons",
+        db_index=False,
     )
     group = models.ForeignKey(
-        "org.VillageGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "org.VillageGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=64)
     gender = models.CharField(_("gender"), max_length=1, blank=True)
@@ -117,12 +154,18 @@ class Person(models.Model):
     # " family:tag family:tag " — one column instead of ~100 rows per person keeps the
     # publish of a county fast; filters run inside a village, where a LIKE is cheap.
     tags = models.TextField(_("tags"), blank=True)
-    profile = models.JSONField(_("360 profile"), default=dict)
-    provenance = models.JSONField(_("field provenance"), default=dict)
-    relations = models.JSONField(_("relations"), default=list)
+    # {"basic": {...}, "assets": {...}, "income": {...}, "credit": {...}}
+    profile = JSONTextField(_("360 profile"), default=dict)
+    # {"name": ["grid", "2026-07-10"], ...}: the source and date of each chosen value
+    provenance = JSONTextField(_("field provenance"), default=dict)
+    # [["P…", "spouse", "grid"], ...]: related person, relation, source
+    relations = JSONTextField(_("relations"), default=list)
     content_hash = models.CharField(max_length=32, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    publish_run = models.ForeignKey(PublishRun, on_delete=models.PROTECT, related_name="+")
+    # which publish last wrote the row (no index: runs are never deleted)
+    publish_run = models.ForeignKey(
+        PublishRun, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("person")

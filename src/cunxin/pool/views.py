@@ -154,19 +154,19 @@ def person_360(request: HttpRequest, uid: str) -> HttpResponse:
     person = scope.person_or_404(uid)
     profile = person.profile or {}
     relations = person.relations or []
-    related_uids = [r["uid"] for r in relations]
+    related_uids = [uid for uid, _relation, _source in relations]
     visible = set(scope.persons().filter(uid__in=related_uids).values_list("uid", flat=True))
     related = {p.uid: p for p in Person.objects.filter(uid__in=related_uids).only("uid", "name", "member_index", "household_id")}  # fmt: skip
     others = []
-    for r in relations:
-        p = related.get(r["uid"])
+    for uid, relation, _source in relations:
+        p = related.get(uid)
         if p is None:
             continue
         same_household = p.household_id == person.household_id
         label = p.name if p.uid in visible else mask_name(p.name)
         href = reverse("pool:person", args=[p.uid]) if p.uid in visible else None
         color = member_color(p.member_index) if same_household else "#9aa5b1"
-        others.append((Node(p.uid, label, color, href), RELATION_LABELS.get(r["relation"], r["relation"])))  # fmt: skip
+        others.append((Node(p.uid, label, color, href), RELATION_LABELS.get(relation, relation)))  # fmt: skip
     graph = relationship_svg(
         Node(person.uid, person.name, member_color(person.member_index)), others
     )
