@@ -166,6 +166,13 @@ def blind_index_many(values: list[str | None], *, purpose: str) -> list[str | No
     ]
 
 
+def protect_column(job: tuple[str, list[str | None]]) -> tuple[list, list]:
+    """(purpose, values) → (ciphertexts, blind indexes); a top-level function so that a
+    worker process can run it."""
+    purpose, values = job
+    return encrypt_many(values, purpose=purpose), blind_index_many(values, purpose=purpose)
+
+
 def key_id(token: str | None) -> str | None:
     return None if not token else token.partition("$")[0]
 

@@ -23,11 +23,13 @@ import getpass
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import re
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,14 +160,14 @@ shaped AS (
          coalesce(b.occupation, '') AS occupation,
          coalesce(flags.list_color, 'white') AS list_color,
          coalesce(' ' || tags.tags || ' ', '') AS tags,
-         to_json(struct_pack(
+         json_strip_nulls(to_json(struct_pack(
            basic := struct_pack(education := b.education, occupation := b.occupation,
                                 industry := b.industry, registration := b.registration,
                                 household_size := b.household_size, has_spouse := b.has_spouse,
                                 children := b.children, address := p.address),
            assets := struct_pack(__ASSETS__), income := struct_pack(__INCOME__),
            credit := struct_pack(__CREDIT__)
-         ))::VARCHAR AS profile,
+         )))::VARCHAR AS profile,
          coalesce(prov.provenance, '{}') AS provenance,
          coalesce(rel.relations, '[]') AS relations
   FROM read_parquet($person) p
@@ -286,10 +288,14 @@ def _encrypt_changed_persons(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyR
     per-row Python work) and return those rows in PERSON's column order, no plaintext."""
     data = con.sql("SELECT uid, id_number, phone FROM changed").to_arrow_table()
     columns: dict[str, list] = {"uid": data.column("uid").to_pylist()}
-    for purpose in ("id_number", "phone"):
-        values = data.column(purpose).to_pylist()
-        columns[f"{purpose}_enc"] = crypto.encrypt_many(values, purpose=purpose)
-        columns[f"{purpose}_bidx"] = crypto.blind_index_many(values, purpose=purpose)
+    jobs = [(purpose, data.column(purpose).to_pylist()) for purpose in ("id_number", "phone")]
+    if len(columns["uid"]) < 50_000:
+        results = [crypto.protect_column(job) for job in jobs]
+    else:  # a county: one fresh process per column (spawned: no inherited DB connection)
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(crypto.protect_column, jobs))
+    for (purpose, _values), (encrypted, indexed) in zip(jobs, results, strict=True):
+        columns[f"{purpose}_enc"], columns[f"{purpose}_bidx"] = encrypted, indexed
     con.register("person_secrets", pa.table(columns))
     return con.sql(
         f"SELECT {', '.join(PERSON.columns)} FROM changed JOIN person_secrets USING (uid)"
