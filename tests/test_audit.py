@@ -114,7 +114,7 @@ def test_it_finds_an_altered_event(chain):
     assert not result.ok
     assert result.first_broken_id == chain[2].pk
     assert result.checked == 2
-    assert "altered" in result.problem
+    assert result.problem == "altered"
 
 
 def test_it_finds_an_altered_time_or_actor(chain):
@@ -137,7 +137,7 @@ def test_it_finds_a_removed_event(chain):
     assert not result.ok
     assert result.first_broken_id == chain[3].pk
     assert result.checked == 2
-    assert "removed" in result.problem
+    assert result.problem == "broken_link"
 
 
 def test_it_finds_a_removed_last_event(chain):
@@ -149,7 +149,7 @@ def test_it_finds_a_removed_last_event(chain):
     assert not result.ok
     assert result.first_broken_id == chain[4].pk
     assert result.checked == 4
-    assert "end" in result.problem
+    assert result.problem == "truncated"
 
 
 def test_it_finds_swapped_events(chain):

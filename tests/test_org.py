@@ -684,3 +684,45 @@ def test_every_django_admin_page_renders(as_user, world):
     ):
         assert client.get(url).status_code == 200, url
     assert "auth.group" not in {m._meta.label_lower for m in admin.site._registry}
+
+
+def test_the_first_hq_admin_is_created_from_the_command_line(db):
+    from click.testing import CliRunner
+
+    from cunxin.audit.models import AuditEvent
+    from cunxin.cli import main
+    from cunxin.org.scope import scope_for
+
+    out = CliRunner().invoke(
+        main,
+        [
+            "org",
+            "create-admin",
+            "--username",
+            "boss",
+            "--name",
+            "王总",
+            "--password",
+            "a-long-secret-1",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    user = get_user_model().objects.get(username="boss")
+    assert scope_for(user).can_manage_staff
+    assert AuditEvent.objects.filter(
+        action="org.staff.create", actor_name__startswith="cli:"
+    ).exists()
+    again = CliRunner().invoke(
+        main,
+        [
+            "org",
+            "create-admin",
+            "--username",
+            "boss",
+            "--name",
+            "x",
+            "--password",
+            "a-long-secret-1",
+        ],
+    )
+    assert again.exit_code != 0

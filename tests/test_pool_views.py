@@ -261,8 +261,8 @@ def test_it_never_shows_a_full_id_or_phone_on_a_page(as_user, world):
 def test_it_shows_provenance_on_the_360_page(as_user):
     html = as_user("cm_a").get(reverse("pool:person", args=["Pa11"])).content.decode()
 
-    assert "grid · 2026-07-10" in html  # name
-    assert "customer · 2026-05-01" in html  # phone
+    assert "网格化 · 2026-07-10" in html  # name, from the grid data
+    assert "客户信息 · 2026-05-01" in html  # phone, from the customer information
 
 
 def test_it_draws_the_relationship_graph_masking_relatives_outside_scope(as_user):
@@ -463,7 +463,7 @@ def test_it_exports_the_segment_masked_within_scope_and_logs_it(as_user, world, 
     assert ids == {world.persons[k].id_masked for k in ("a11", "a12", "a21")}
     log = AccessLog.objects.get()
     assert (log.user, log.kind, log.person) == (world.users["cm_a"], AccessLog.Kind.EXPORT, None)
-    assert "3 rows" in log.detail
+    assert log.detail == f"segment={everyone_segment.pk} rows=3"
 
 
 @pytest.mark.parametrize(

@@ -242,18 +242,59 @@ def audit() -> None:
 def audit_verify() -> None:
     """Walk the hash chain; exit 1 and name the first broken event if it was tampered with."""
     django_setup()
+    from django.utils import translation
+
     from cunxin.audit.chain import verify
 
     result = verify()
     if result.ok:
+        from cunxin.audit.models import ChainHead
+
         click.echo(f"audit chain intact: {result.checked:,} events verified")
+        head = ChainHead.objects.filter(pk=1).first()
+        if head is not None:
+            # Kept outside the database (a ticket, a log server), this detects even a
+            # rewrite of the whole chain by someone with database access.
+            click.echo(f"chain head: event {head.last_id} {head.last_hash}")
         return
+    with translation.override("en"):  # the console speaks English
+        message = result.message
     click.echo(
-        f"audit chain BROKEN at event {result.first_broken_id}: {result.problem} "
+        f"audit chain BROKEN at event {result.first_broken_id}: {message} "
         f"({result.checked:,} events before it are intact)",
         err=True,
     )
     sys.exit(1)
+
+
+@main.group()
+def org() -> None:
+    """The bank's organisation (most of it is managed in the app)."""
+
+
+@org.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="The person's name, shown in the app.")
+@click.password_option(help="Prompted for (twice) when not given.")
+def org_create_admin(username: str, display_name: str, password: str) -> None:
+    """Create the first HQ admin of a new installation."""
+    import getpass
+
+    django_setup()
+    _require_migrated()
+    from django.core.exceptions import ValidationError
+
+    from cunxin.org.actions import bootstrap_hq_admin
+
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    try:
+        bootstrap_hq_admin(
+            username=username, password=password, display_name=display_name, by=getpass.getuser()
+        )
+    except ValidationError as e:
+        raise click.ClickException(" ".join(e.messages)) from None
+    click.echo(f"HQ admin {username} created; sign in and create branches and users in the app")
 
 
 @main.group()

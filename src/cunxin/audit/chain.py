@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cunxin.audit.models import AuditEvent, ChainHead
 
@@ -68,12 +69,30 @@ def record(
     return event
 
 
+# What `verify` can find wrong: a code, and what it means for the page and the console.
+PROBLEMS = {
+    "broken_link": gettext_lazy(
+        "its link to the previous event does not match (an event was removed, inserted or "
+        "reordered)"
+    ),
+    "altered": gettext_lazy("its content does not match its hash (the event was altered)"),
+    "truncated": gettext_lazy(
+        "the chain ends before its recorded head (events at the end were removed)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool
     checked: int
     first_broken_id: int | None = None
-    problem: str = ""
+    problem: str = ""  # a key of PROBLEMS
+
+    @property
+    def message(self) -> str:
+        """What the problem means, in the active language."""
+        return str(PROBLEMS.get(self.problem, self.problem))
 
 
 def verify(batch: int = 5000) -> Verification:
@@ -88,17 +107,17 @@ def verify(batch: int = 5000) -> Verification:
             break
         for e in events:
             if e.prev_hash != prev:
-                return Verification(False, checked, e.pk, "prev_hash does not match the previous event (an event was removed, inserted or reordered)")  # fmt: skip
+                return Verification(False, checked, e.pk, "broken_link")
             expected = event_hash(
                 prev, at=e.at, actor_name=e.actor_name, action=e.action,
                 object_type=e.object_type, object_id=e.object_id, before=e.before, after=e.after,
             )  # fmt: skip
             if e.hash != expected:
-                return Verification(False, checked, e.pk, "content does not match its hash (the event was altered)")  # fmt: skip
+                return Verification(False, checked, e.pk, "altered")
             prev = e.hash
             checked += 1
             last_id = e.pk
     head = ChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_hash != prev:
-        return Verification(False, checked, head.last_id, "the chain ends before its recorded head (events at the end were removed)")  # fmt: skip
+        return Verification(False, checked, head.last_id, "truncated")
     return Verification(True, checked)

@@ -30,6 +30,21 @@ def _check_home(role: str, branch: Branch | None, village: Village | None, perso
         raise ValidationError(_("A customer account needs the customer's person record."))
 
 
+def bootstrap_hq_admin(*, username: str, password: str, display_name: str, by: str) -> Staff:
+    """The first HQ admin of a new installation (`cunxin org create-admin`), who then
+    creates everyone else in the app. Audited with the operating-system user as actor."""
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(_("This user name is taken."))
+        user = User.objects.create_user(
+            username=username, password=password, is_staff=True, is_superuser=True
+        )
+        staff = Staff.objects.create(user=user, role=Role.HQ_ADMIN, display_name=display_name)
+        record(f"cli:{by}", "org.staff.create", staff, after=_snapshot(staff))
+    return staff
+
+
 def do_create_branch(actor, code: str, name: str) -> Branch:
     scope_for(actor).require(scope_for(actor).can_manage_staff)
     with transaction.atomic():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cunxin.audit.chain import record
 from cunxin.org.scope import scope_for
@@ -18,6 +20,13 @@ REVEAL_REASONS = {
     "contract": gettext_lazy("Contract or loan paperwork"),
     "risk": gettext_lazy("Risk investigation"),
     "customer_request": gettext_lazy("At the customer's request"),
+}
+
+# AccessLog.field: what was revealed, or "masked" for an export of masked values.
+FIELD_LABELS = {
+    "id_number": pgettext_lazy("access log field", "ID number"),
+    "phone": pgettext_lazy("access log field", "Phone"),
+    "masked": pgettext_lazy("access log field", "Masked values"),
 }
 
 
@@ -78,11 +87,23 @@ def do_delete_segment(actor, segment: Segment) -> None:
                before=before)  # fmt: skip
 
 
-def log_export(actor, what: str, rows: int, reason: str) -> None:
+def log_export(actor, segment: Segment, rows: int, reason: str) -> None:
+    """An export of masked values. `detail` is machine text, "segment=<pk> rows=<n>"
+    (`export_detail` reads it back); the page renders a sentence from it."""
     AccessLog.objects.create(
         user=actor, kind=AccessLog.Kind.EXPORT, field="masked", reason=reason[:200],
-        detail=f"{what}: {rows} rows",
+        detail=f"segment={segment.pk} rows={rows}",
     )  # fmt: skip
+
+
+def export_detail(detail: str) -> dict[str, int] | None:
+    """ "segment=12 rows=345" → {"segment": 12, "rows": 345}; None for anything else
+    (rows written before the detail was structured, "segment 12 name: 345 rows", too)."""
+    if match := re.fullmatch(r"segment=(\d+) rows=(\d+)", detail):
+        return {"segment": int(match[1]), "rows": int(match[2])}
+    if match := re.fullmatch(r"segment (\d+) .*: (\d+) rows", detail, flags=re.DOTALL):
+        return {"segment": int(match[1]), "rows": int(match[2])}
+    return None
 
 
 def segment_filter(qs, segment: Segment):

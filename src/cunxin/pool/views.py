@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -34,6 +35,14 @@ RELATION_LABELS = {
     "spouse": "配偶", "parent": "父母", "child": "子女", "sibling": "兄弟姐妹",
     "grandparent": "祖父母", "grandchild": "孙子女", "household": "同户",
 }  # fmt: skip
+# How a search matched (search_persons), for the result line.
+MATCH_LABELS = {
+    "id": pgettext_lazy("search matched by", "full ID number"),
+    "phone": pgettext_lazy("search matched by", "full phone number"),
+    "masked": pgettext_lazy("search matched by", "masked value"),
+    "tail": pgettext_lazy("search matched by", "last four digits"),
+    "name": pgettext_lazy("search matched by", "name"),
+}
 TAG_FAMILIES_SHOWN = (
     "risk", "loan", "deposit", "real_estate", "industry", "occupation", "age", "social_security",
     "ebank", "payroll", "evaluation", "related_persons", "education", "contact",
@@ -102,7 +111,8 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
         _attach_members(page.object_list)
     context = {
         "village": village, "page": page, "show": show, "q": q, "color": color, "tag": tag,
-        "matched": matched, "colors": ListColor.choices, "tag_choices": _village_tags(village),
+        "matched": matched, "matched_label": MATCH_LABELS.get(matched, ""),
+        "colors": ListColor.choices, "tag_choices": _village_tags(village),
     }  # fmt: skip
     template = "pool/_pool_results.html" if request.htmx else "pool/village.html"
     return render(request, template, context)
@@ -319,7 +329,7 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
         for col, value in enumerate(row):
             sheet.write(n, col, value)
     book.close()
-    actions.log_export(request.user, f"segment {seg.pk} {seg.name}", n, _("Segment export"))
+    actions.log_export(request.user, seg, n, _("Segment export"))
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -340,7 +350,23 @@ def access_log(request: HttpRequest) -> HttpResponse:
     elif not scope.sees_everything:
         rows = rows.filter(user=request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "pool/access_log.html", {"page": page})
+    page.object_list = list(page.object_list)
+    _attach_exports(page.object_list)
+    return render(request, "pool/access_log.html", {
+        "page": page, "field_labels": actions.FIELD_LABELS,
+    })  # fmt: skip
+
+
+def _attach_exports(rows: list[AccessLog]) -> None:
+    """`row.export`: what an export row's detail says, with the segment's name if it
+    still exists (one query for the page)."""
+    for row in rows:
+        row.export = actions.export_detail(row.detail) if row.kind == AccessLog.Kind.EXPORT else None
+    wanted = {row.export["segment"] for row in rows if row.export}
+    names = dict(Segment.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
+    for row in rows:
+        if row.export:
+            row.export["name"] = names.get(row.export["segment"], "")
 
 
 @require_GET

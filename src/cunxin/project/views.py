@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if scope.role == Role.CUSTOMER_MANAGER:
         context["assignments"] = scope.staff.assignments.filter(
             valid_to__isnull=True
-        ).select_related("village", "grid")
+        ).select_related("village", "grid__village")
     if scope.role in (Role.HQ_ADMIN, Role.HQ_ANALYST):
         context["last_publish"] = PublishRun.objects.first()
     if scope.role == Role.CUSTOMER and scope.staff.person_id:
