@@ -9,6 +9,7 @@ explicitly (`production`), so that what is tested is what a production user gets
 from __future__ import annotations
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 from django.utils import translation
 from django.views import defaults
@@ -92,7 +93,8 @@ def test_it_shows_a_chinese_page_when_the_form_has_expired(db):
 
 
 def test_it_shows_a_chinese_500_without_the_request_context():
-    request = RequestFactory().get("/pool/villages/")  # no user, no session: bare
+    request = RequestFactory().get("/pool/villages/")  # no user: bare
+    request.session = SessionStore()  # the CSRF token lives in the session
 
     with translation.override("zh-hans"):  # as LocaleMiddleware left it
         response = defaults.server_error(request)

@@ -18,9 +18,10 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cunxin.audit.models import AuditEvent
-from cunxin.pool import views
-from cunxin.pool.models import AccessLog, Person, Segment
-from cunxin.project.templatetags.cunxin import member_color
+from cunxin.datapool.sources import SOURCES
+from cunxin.pool import actions, views
+from cunxin.pool.models import AccessLog, Person, RiskFlag, Segment
+from cunxin.project.templatetags.cunxin import SOURCE_LABELS, member_color, yuan
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}  # messages asserted in their source language
@@ -72,6 +73,15 @@ def test_it_searches_by_name(as_user):
     assert response.status_code == 200
     assert found(response) == ["Pa12"]
     assert response.context["matched"] == "name"
+
+
+def test_it_says_in_chinese_how_a_search_matched(as_user):
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": "李芳", "show": "persons"})
+
+    html = response.content.decode()
+    assert "按姓名匹配" in html
+    assert "张伟户" in html  # the member's household, one sentence
+    assert "'s household" not in html
 
 
 def test_it_searches_by_full_id_number_through_the_blind_index(as_user, world):
@@ -263,6 +273,34 @@ def test_it_shows_provenance_on_the_360_page(as_user):
 
     assert "网格化 · 2026-07-10" in html  # name, from the grid data
     assert "客户信息 · 2026-05-01" in html  # phone, from the customer information
+
+
+def test_it_has_a_label_for_every_data_source():
+    assert set(SOURCE_LABELS) == {source.name for source in SOURCES}
+
+
+def test_it_names_lists_and_tag_families_on_the_360_page(as_user, world):
+    RiskFlag.objects.create(
+        person=world.persons["a12"], flag="possible_court_defaulter", record_key="k1",
+        reason="未履行判决", content_hash="x",
+    )  # fmt: skip
+
+    html = as_user("cm_a").get(reverse("pool:person", args=["Pa12"])).content.decode()
+
+    assert "疑似失信被执行人 · 未履行判决" in html
+    assert ">possible_court_defaulter" not in html
+    assert '<span class="muted">风险名单</span> <span class="badge">灰名单</span>' in html
+    assert '<span class="muted">年龄</span>' in html
+    assert ">risk<" not in html and ">age<" not in html
+
+
+def test_it_shows_amounts_with_their_unit_and_unknown_ones_without(as_user):
+    html = as_user("cm_a").get(reverse("pool:person", args=["Pa11"])).content.decode()
+
+    assert "<dd>12,345.67 元 " in html  # deposits
+    assert "<dd>—</dd>" in html  # household income: unknown
+    assert "— 元" not in html
+    assert yuan(None) == "—"
 
 
 def test_it_draws_the_relationship_graph_masking_relatives_outside_scope(as_user):
@@ -464,6 +502,28 @@ def test_it_exports_the_segment_masked_within_scope_and_logs_it(as_user, world, 
     log = AccessLog.objects.get()
     assert (log.user, log.kind, log.person) == (world.users["cm_a"], AccessLog.Kind.EXPORT, None)
     assert log.detail == f"segment={everyone_segment.pk} rows=3"
+
+
+def test_the_access_log_tells_what_was_exported_and_revealed(as_user, world, everyone_segment):
+    client = as_user("cm_a")
+    client.get(reverse("pool:segment_export", args=[everyone_segment.pk]))
+    client.post(reveal_url("Pa11", "phone"), {"reason": "visit"})
+
+    html = client.get(reverse("pool:access_log")).content.decode()
+
+    assert "分群“31-45岁”：3 条记录" in html
+    assert ">脱敏数据<" in html and ">手机号<" in html
+    assert ">masked<" not in html and ">phone<" not in html
+    pk = everyone_segment.pk
+    everyone_segment.delete()
+    html = client.get(reverse("pool:access_log")).content.decode()
+    assert f"已删除的分群 #{pk}：3 条记录" in html
+
+
+def test_it_reads_the_detail_of_older_export_rows():
+    assert actions.export_detail("segment=7 rows=12") == {"segment": 7, "rows": 12}
+    assert actions.export_detail("segment 7 青年: 灰名单: 12 rows") == {"segment": 7, "rows": 12}
+    assert actions.export_detail("something else") is None
 
 
 @pytest.mark.parametrize(
