@@ -245,7 +245,9 @@ def test_the_trail_says_in_chinese_what_is_broken(as_user, chain):
 
     html = as_user("hq_admin").get("/audit/?verify=1").content.decode()
 
-    assert f"哈希链在第 {chain[2].pk} 号事件处断裂：事件内容与其哈希值不符（该事件被篡改）。" in html
+    assert (
+        f"哈希链在第 {chain[2].pk} 号事件处断裂：事件内容与其哈希值不符（该事件被篡改）。" in html
+    )
 
 
 def test_django_admin_shows_the_trail_read_only(as_user, chain):

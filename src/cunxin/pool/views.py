@@ -361,7 +361,9 @@ def _attach_exports(rows: list[AccessLog]) -> None:
     """`row.export`: what an export row's detail says, with the segment's name if it
     still exists (one query for the page)."""
     for row in rows:
-        row.export = actions.export_detail(row.detail) if row.kind == AccessLog.Kind.EXPORT else None
+        row.export = (
+            actions.export_detail(row.detail) if row.kind == AccessLog.Kind.EXPORT else None
+        )
     wanted = {row.export["segment"] for row in rows if row.export}
     names = dict(Segment.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
     for row in rows:

@@ -91,6 +91,16 @@ def tag_label(tag: str) -> str:
 
 
 @register.filter
+def tag_text(tag: str) -> str:
+    """ "risk:黑名单" → "风险名单：黑名单": the tag with its family's name, for lists of
+    tags from several families (where "黑名单" alone could be the list colour)."""
+    family, _sep, value = tag.rpartition(":")
+    if not family:
+        return value
+    return _("%(family)s: %(tag)s") % {"family": family_label(family), "tag": value}
+
+
+@register.filter
 def source_label(code: str | None) -> str:
     """A data source code ("grid") → its name ("网格化"); an unknown code as it is."""
     return str(SOURCE_LABELS.get(code, code or "—"))
