@@ -51,6 +51,12 @@ def postgres_db(db) -> None:
          "set DATABASE_URL=postgres://... to run them on PostgreSQL")  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Tests create many users: the fast MD5 hasher keeps set-up short (tests only)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db):
     """A small bank (tests/world.py): branches, villages, households, a user per role."""

@@ -21,11 +21,6 @@ from cunxin.pool.models import AccessLog
 append_only = importlib.import_module("cunxin.audit.migrations.0002_append_only")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def actor(db):
     return get_user_model().objects.create_user("auditor", password="x")

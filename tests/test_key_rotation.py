@@ -19,12 +19,6 @@ DEMO_FIELD = crypto._demo_ring("field")
 DEMO_BIDX = crypto._demo_ring("blind-index")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The world's users are created with passwords: a fast hasher keeps set-up short."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def rings(monkeypatch):
     """`rings(field, blind_index)` switches the key rings; the world is written under the

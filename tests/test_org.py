@@ -23,12 +23,6 @@ User = get_user_model()
 PASSWORD = "another-horse-battery-7"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The world's users are created with passwords: a fast hasher keeps set-up short."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fresh(user):
     """The user re-read: `scope_for` caches the scope on the user object."""
     return User.objects.get(pk=user.pk)

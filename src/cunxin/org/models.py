@@ -27,6 +27,17 @@ STAFF_ROLES = frozenset(
 )
 
 
+class PublishedRow(models.Model):
+    """A row written by `cunxin pool publish`: the keyed hash of its content tells a
+    re-publish whether it changed; a row gone from a newer pool is retired, not deleted."""
+
+    content_hash = models.CharField(max_length=32, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class Branch(models.Model):
     code = models.CharField(_("code"), max_length=16, primary_key=True)
     name = models.CharField(_("name"), max_length=64)
@@ -40,7 +51,7 @@ class Branch(models.Model):
         return self.name
 
 
-class Village(models.Model):
+class Village(PublishedRow):
     code = models.CharField(_("code"), max_length=12, primary_key=True)
     name = models.CharField(_("name"), max_length=64)
     township_code = models.CharField(_("township code"), max_length=16, blank=True)
@@ -49,8 +60,6 @@ class Village(models.Model):
         Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="villages"
     )
     geometry = models.TextField(_("boundary (GeoJSON)"), blank=True)
-    content_hash = models.CharField(max_length=32, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -61,15 +70,13 @@ class Village(models.Model):
         return f"{self.township_name}{self.name}"
 
 
-class VillageGroup(models.Model):
+class VillageGroup(PublishedRow):
     """村民小组."""
 
     code = models.CharField(_("code"), max_length=16, primary_key=True)
     name = models.CharField(_("name"), max_length=64)
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="groups")
     geometry = models.TextField(_("boundary (GeoJSON)"), blank=True)
-    content_hash = models.CharField(max_length=32, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -80,13 +87,11 @@ class VillageGroup(models.Model):
         return self.name
 
 
-class Grid(models.Model):
+class Grid(PublishedRow):
     """网格: the households a customer manager looks after."""
 
     code = models.CharField(_("code"), max_length=24, primary_key=True)
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="grids")
-    content_hash = models.CharField(max_length=32, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cunxin.lib import crypto
+from cunxin.org.models import PublishedRow
 
 
 class JSONTextField(models.TextField):
@@ -69,7 +70,7 @@ class PublishRun(models.Model):
         return f"{self.pool_run_id} ({self.get_status_display()})"
 
 
-class Household(models.Model):
+class Household(PublishedRow):
     uid = models.CharField(_("household"), max_length=24, primary_key=True)
     household_no = models.CharField(_("household number"), max_length=32, blank=True)
     head_uid = models.CharField(max_length=24, blank=True)
@@ -91,8 +92,6 @@ class Household(models.Model):
     longitude = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
     latitude = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=32, blank=True)
-    content_hash = models.CharField(max_length=32, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
     # which publish last wrote the row (no index: runs are never deleted)
     publish_run = models.ForeignKey(
         PublishRun, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -107,7 +106,7 @@ class Household(models.Model):
         return f"{self.head_name}户"
 
 
-class Person(models.Model):
+class Person(PublishedRow):
     uid = models.CharField(_("person"), max_length=24, primary_key=True)
     household = models.ForeignKey(  # indexed by (household, member_index)
         Household,
@@ -160,8 +159,6 @@ class Person(models.Model):
     provenance = JSONTextField(_("field provenance"), default=dict)
     # [["P…", "spouse", "grid"], ...]: related person, relation, source
     relations = JSONTextField(_("relations"), default=list)
-    content_hash = models.CharField(max_length=32, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
     # which publish last wrote the row (no index: runs are never deleted)
     publish_run = models.ForeignKey(
         PublishRun, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -196,7 +193,7 @@ class Person(models.Model):
         return [tuple(t.split(":", 1)) for t in self.tags.split()]  # type: ignore[misc]
 
 
-class RiskFlag(models.Model):
+class RiskFlag(PublishedRow):
     """Black/grey list entries and court defaulters from the pool (possible_* included)."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="risk_flags")
@@ -205,8 +202,6 @@ class RiskFlag(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     listed_date = models.DateField(_("listed"), null=True, blank=True)
     origin = models.CharField(_("origin"), max_length=64, blank=True)
-    content_hash = models.CharField(max_length=32, editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("risk flag")
