@@ -14,6 +14,9 @@ from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village
 from cunxin.org.scope import staff_view
 from cunxin.pool.models import Person
 
+# Customer accounts belong to a person and come from the customer channel, not this form.
+STAFF_FORM_ROLES = [(value, label) for value, label in Role.choices if value != Role.CUSTOMER]
+
 
 def _staff_or_404(scope, pk: int) -> Staff:
     try:
@@ -57,7 +60,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             return redirect("org:staff", pk=staff.pk)
     return render(request, "org/staff_list.html", {
         "staff": scope.staff_members().select_related("user", "branch").order_by("role", "user__username"),
-        "roles": Role.choices, "branches": Branch.objects.all(), "error": error,
+        "roles": STAFF_FORM_ROLES, "branches": Branch.objects.all(), "error": error,
     }, status=400 if error else 200)  # fmt: skip
 
 
@@ -96,7 +99,8 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("org:staff", pk=staff.pk)
     return render(request, "org/staff_detail.html", {
-        "member": staff, "roles": Role.choices, "branches": Branch.objects.all(),
+        "member": staff, "roles": Role.choices if staff.role == Role.CUSTOMER else STAFF_FORM_ROLES,
+        "branches": Branch.objects.all(),
         "assignments": staff.assignments.select_related("village", "grid", "assigned_by", "ended_by"),
         "villages": scope.villages().filter(branch_id=staff.branch_id) if staff.branch_id else [],
         "error": error,
