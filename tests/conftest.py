@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The tests run on the demo's built-in keys and secrets (and subprocesses inherit this).
+os.environ.setdefault("CUNXIN_DEMO", "1")
 
 REQUIRED = {c.strip() for c in os.environ.get("CUNXIN_REQUIRE", "").split(",") if c.strip()}
 

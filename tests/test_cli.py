@@ -84,3 +84,19 @@ def test_the_demo_serves_the_app_and_users_can_sign_in(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_pool_build_outside_the_demo_needs_a_pool_secret(tmp_path):
+    env = {k: v for k, v in demo_env().items() if not k.startswith("CUNXIN_")}
+    raw = tmp_path / "raw"
+    subprocess.run(
+        [sys.executable, "-m", "cunxin.cli", "synth", "--out", str(raw), "--scale", "0.001"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "cunxin.cli", "pool", "build", "--raw", str(raw), "--pool", str(tmp_path / "p")],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "CUNXIN_POOL_SECRET" in out.stderr
+    assert "Traceback" not in out.stderr

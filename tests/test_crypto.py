@@ -248,3 +248,16 @@ def test_it_masks_names():
     assert mask_name("欧阳娜娜") == "欧**娜"
     assert mask_name("张") == "张*"
     assert mask_name(None) == mask_name("") == ""
+
+
+def test_it_refuses_to_run_without_keys_outside_the_demo(monkeypatch):
+    monkeypatch.delenv("CUNXIN_DEMO", raising=False)
+    monkeypatch.delenv("CUNXIN_FIELD_KEYS", raising=False)
+    monkeypatch.delenv("CUNXIN_FIELD_KEYS_FILE", raising=False)
+    crypto.reload_keys()
+    try:
+        with pytest.raises(crypto.KeyRingError, match="CUNXIN_FIELD_KEYS"):
+            crypto.encrypt("13800000011", purpose="phone")
+    finally:
+        monkeypatch.setenv("CUNXIN_DEMO", "1")
+        crypto.reload_keys()

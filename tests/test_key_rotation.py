@@ -56,6 +56,9 @@ def test_it_moves_every_value_to_the_new_keys(rings, people):
     result = rotate()
 
     assert result == {"checked": 6, "rewritten": 6, "field_key": "k9", "blind_index_key": "k9"}
+    from cunxin.audit.models import AuditEvent
+
+    assert AuditEvent.objects.get(action="keys.rotate").after == result
     for key, (id_number, phone) in people.plain.items():
         person = stored(key)
         assert crypto.key_id(person.id_number_enc) == "k9"

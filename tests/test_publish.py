@@ -178,6 +178,23 @@ def _db_env(tmp_path: Path, vendor: str) -> dict:
     return env
 
 
+# A publish that stops inside its transaction, right after persons were merged, so the
+# test can SIGKILL it there.
+PAUSING_PUBLISH = """
+import pathlib, sys, time, django
+django.setup()
+from cunxin.pool import publish as P
+merge = P._merge
+def pausing_merge(cursor, staging, retiring, table, *args):
+    counts = merge(cursor, staging, retiring, table, *args)
+    if table is P.PERSON:
+        pathlib.Path(sys.argv[2]).touch()
+        time.sleep(600)
+    return counts
+P._merge = pausing_merge
+P.publish(sys.argv[1], by="crash-test")
+"""
+
 SNAPSHOT = """
 import django, json
 django.setup()
@@ -218,13 +235,9 @@ def test_a_publish_killed_mid_way_leaves_the_previous_state(vendor, small_pool, 
         newer = tmp_path / "pool2"
         changed_pool(small_pool, newer)
         marker = tmp_path / "paused"
-        crash_env = env | {
-            "CUNXIN_TEST_PUBLISH_PAUSE_AFTER": "pool_person",
-            "CUNXIN_TEST_PUBLISH_PAUSE_FILE": str(marker),
-        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cunxin.cli", "pool", "publish", "--pool", str(newer)],
-            env=crash_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [sys.executable, "-c", PAUSING_PUBLISH, str(newer), str(marker)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         for _ in range(600):
             if marker.exists() or proc.poll() is not None:
@@ -269,3 +282,42 @@ def test_the_cli_asks_for_migrations_first(tmp_path):
     out = _cli(env, "pool", "publish", "--pool", str(tmp_path), check=False)
     assert out.returncode != 0
     assert "cunxin manage migrate" in out.stderr
+
+
+@pytest.mark.django_db
+def test_it_keeps_no_clear_birth_date_that_would_unmask_an_id(small_pool):
+    # The masked ID hides exactly the birth date: stored in clear, it would give the ID away.
+    publish(small_pool, by="tester")
+    assert "birth_date" not in {f.name for f in Person._meta.get_fields()}
+    p = Person.objects.exclude(id_masked="").exclude(birth_year=None).first()
+    assert p.birth_year == int(p.id_number()[6:10])
+
+
+@pytest.mark.django_db
+def test_a_ciphertext_copied_to_another_person_does_not_decrypt(small_pool):
+    from cryptography.exceptions import InvalidTag
+
+    publish(small_pool, by="tester")
+    a, b = Person.objects.exclude(id_number_enc=None).order_by("uid")[:2]
+    b.id_number_enc = a.id_number_enc
+    with pytest.raises(InvalidTag):
+        b.id_number()
+
+
+@pytest.mark.postgres
+def test_a_second_publish_at_the_same_time_is_refused(postgres_db, small_pool):
+    import psycopg
+    from django.db import connection
+
+    s = connection.settings_dict
+    other = psycopg.connect(
+        host=s["HOST"] or None, port=s["PORT"] or None, user=s["USER"], dbname=s["NAME"],
+        autocommit=True,
+    )  # fmt: skip
+    try:
+        other.execute("SELECT pg_advisory_lock(hashtext('cunxin.pool.publish'))")
+        with pytest.raises(PoolInputError, match="another"):
+            publish(small_pool, by="tester")
+        assert not PublishRun.objects.exists()
+    finally:
+        other.close()

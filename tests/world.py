@@ -9,7 +9,6 @@ cm_a is assigned village VA1 and grid GA2 (not the rest of VA2); bm_a manages br
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -45,11 +44,11 @@ def make_person(world: World, key: str, household: Household | None, *, name: st
     number = id_number(birth, seq)
     person = Person.objects.create(
         uid=f"P{key}", household=household, village=village, name=name,
-        gender="M" if seq % 2 else "F", birth_date=dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:])),
-        id_number_enc=crypto.encrypt(number, purpose="id_number"),
+        gender="M" if seq % 2 else "F", birth_year=int(birth[:4]),
+        id_number_enc=crypto.encrypt(number, purpose="id_number", owner=f"P{key}"),
         id_number_bidx=crypto.blind_index(number, purpose="id_number"),
         id_masked=mask_id_for_staff(number),
-        phone_enc=crypto.encrypt(phone, purpose="phone"),
+        phone_enc=crypto.encrypt(phone, purpose="phone", owner=f"P{key}"),
         phone_bidx=crypto.blind_index(phone, purpose="phone"), phone_masked=mask_phone(phone),
         relation_to_head=relation, member_index=index, occupation="种植户", list_color=color,
         tags=tags or " age:31-45岁 loan:无贷款 ",

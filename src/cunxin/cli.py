@@ -319,9 +319,11 @@ def keys_rotate(batch: int) -> None:
     """Re-encrypt and re-index every protected value with the current (first) keys."""
     django_setup()
     _require_migrated()
+    import getpass
+
     from cunxin.pool.rotation import rotate
 
-    result = rotate(batch=batch)
+    result = rotate(batch=batch, by=f"cli:{getpass.getuser()}")
     click.echo(
         f"rotated {result['rewritten']:,} of {result['checked']:,} persons to field key "
         f"{result['field_key']} and blind-index key {result['blind_index_key']}"
@@ -354,6 +356,8 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
         scale = 1.0
     data_dir = data_dir.resolve()
     os.environ["CUNXIN_DATA_DIR"] = str(data_dir)
+    # the demo's built-in keys, pool secret and debug pages (never for real data)
+    os.environ["CUNXIN_DEMO"] = "1"
     raw, pool_dir = data_dir / "raw", data_dir / "pool"
     click.echo(f"1/5 synthesising a county at scale {scale} into {raw}")
     click.echo(_synth_summary(raw, _synth(raw, scale, 42)))

@@ -32,7 +32,8 @@ def pool_secret() -> tuple[str, str]:
     """The key that makes person/household uids unguessable from ID numbers.
 
     From CUNXIN_POOL_SECRET or the file named by CUNXIN_POOL_SECRET_FILE; the demo default
-    otherwise (recorded as such in the manifest). Changing it changes every uid.
+    only with CUNXIN_DEMO=1 (recorded as such in the manifest). Changing it changes every
+    uid.
     """
     if os.environ.get("CUNXIN_POOL_SECRET"):
         return os.environ["CUNXIN_POOL_SECRET"], "environment"
@@ -42,7 +43,12 @@ def pool_secret() -> tuple[str, str]:
             return path.read_text(encoding="utf-8").strip(), "file"
         except OSError as e:
             raise PoolInputError(f"cannot read CUNXIN_POOL_SECRET_FILE {path}: {e.strerror}") from e
-    return DEMO_SECRET, "demo default (set CUNXIN_POOL_SECRET in production)"
+    if os.environ.get("CUNXIN_DEMO", "") in ("1", "true", "yes"):
+        return DEMO_SECRET, "demo default (set CUNXIN_POOL_SECRET in production)"
+    raise PoolInputError(
+        "CUNXIN_POOL_SECRET (or CUNXIN_POOL_SECRET_FILE) is not set; CUNXIN_DEMO=1 uses "
+        "the demo secret"
+    )
 
 
 def build(

@@ -82,12 +82,23 @@ def _demo_ring(purpose: str) -> str:
     return f"demo1:{base64.b64encode(key).decode()}"
 
 
+def demo_mode() -> bool:
+    """CUNXIN_DEMO=1 (set by `cunxin demo`, the tests and the benchmarks) allows the
+    built-in demo keys; anything else must bring its own."""
+    return os.environ.get("CUNXIN_DEMO", "") in ("1", "true", "yes")
+
+
 def _from_env(name: str, purpose: str) -> str:
     if os.environ.get(name):
         return os.environ[name]
     if os.environ.get(f"{name}_FILE"):
         return Path(os.environ[f"{name}_FILE"]).read_text(encoding="utf-8").strip()
-    return _demo_ring(purpose)
+    if demo_mode():
+        return _demo_ring(purpose)
+    raise KeyRingError(
+        f"{name} (or {name}_FILE) is not set: personal data needs its own keys "
+        "(`cunxin keys new`, docs/operations.md); CUNXIN_DEMO=1 uses the demo keys"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -114,18 +125,25 @@ def _aead(key: bytes) -> AESGCM:
     return AESGCM(key)
 
 
-def encrypt(plaintext: str | None, *, purpose: str) -> str | None:
-    """``kid$base64(nonce|ciphertext)``; `purpose` is bound as associated data, so a
-    phone ciphertext pasted into the ID column does not decrypt."""
+def _associated(purpose: str, owner: str) -> bytes:
+    return f"{purpose}\x1f{owner}".encode() if owner else purpose.encode()
+
+
+def encrypt(plaintext: str | None, *, purpose: str, owner: str = "") -> str | None:
+    """``kid$base64(nonce|ciphertext)``. `purpose` and `owner` (the person's uid) are
+    bound as associated data: a phone ciphertext pasted into the ID column, or one
+    person's ciphertext copied to another person's row, does not decrypt."""
     if plaintext is None or plaintext == "":
         return None
     ring = field_keys()
     nonce = secrets.token_bytes(12)
-    sealed = _aead(ring.keys[ring.current]).encrypt(nonce, plaintext.encode(), purpose.encode())
+    sealed = _aead(ring.keys[ring.current]).encrypt(
+        nonce, plaintext.encode(), _associated(purpose, owner)
+    )
     return f"{ring.current}${base64.b64encode(nonce + sealed).decode()}"
 
 
-def decrypt(token: str | None, *, purpose: str) -> str | None:
+def decrypt(token: str | None, *, purpose: str, owner: str = "") -> str | None:
     if token is None or token == "":
         return None
     kid, _, b64 = token.partition("$")
@@ -133,26 +151,26 @@ def decrypt(token: str | None, *, purpose: str) -> str | None:
     if kid not in ring.keys:
         raise KeyRingError(f"value encrypted with key {kid!r}, which is not in CUNXIN_FIELD_KEYS")
     raw = base64.b64decode(b64)
-    return _aead(ring.keys[kid]).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
+    return _aead(ring.keys[kid]).decrypt(raw[:12], raw[12:], _associated(purpose, owner)).decode()
 
 
-def encrypt_many(values: list[str | None], *, purpose: str) -> list[str | None]:
+def encrypt_many(
+    values: list[str | None], *, purpose: str, owners: list[str] | None = None
+) -> list[str | None]:
     """`encrypt` over a column (the publish of a county: ~1.5 µs per value)."""
     ring = field_keys()
     seal = _aead(ring.keys[ring.current]).encrypt
-    prefix, ad, token, b64 = (
-        f"{ring.current}$",
-        purpose.encode(),
-        secrets.token_bytes,
-        base64.b64encode,
-    )
+    prefix, token, b64 = f"{ring.current}$", secrets.token_bytes, base64.b64encode
+    owners = owners if owners is not None else [""] * len(values)
     out: list[str | None] = []
-    for v in values:
+    for v, owner in zip(values, owners, strict=True):
         if not v:
             out.append(None)
             continue
         nonce = token(12)
-        out.append(prefix + b64(nonce + seal(nonce, v.encode(), ad)).decode())
+        out.append(
+            prefix + b64(nonce + seal(nonce, v.encode(), _associated(purpose, owner))).decode()
+        )
     return out
 
 
@@ -166,11 +184,14 @@ def blind_index_many(values: list[str | None], *, purpose: str) -> list[str | No
     ]
 
 
-def protect_column(job: tuple[str, list[str | None]]) -> tuple[list, list]:
-    """(purpose, values) → (ciphertexts, blind indexes); a top-level function so that a
-    worker process can run it."""
-    purpose, values = job
-    return encrypt_many(values, purpose=purpose), blind_index_many(values, purpose=purpose)
+def protect_column(job: tuple[str, list[str | None], list[str]]) -> tuple[list, list]:
+    """(purpose, values, owners) → (ciphertexts, blind indexes); a top-level function so
+    that a worker process can run it."""
+    purpose, values, owners = job
+    return (
+        encrypt_many(values, purpose=purpose, owners=owners),
+        blind_index_many(values, purpose=purpose),
+    )
 
 
 def key_id(token: str | None) -> str | None:

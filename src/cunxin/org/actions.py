@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth import password_validation
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +36,7 @@ def bootstrap_hq_admin(*, username: str, password: str, display_name: str, by: s
     """The first HQ admin of a new installation (`cunxin org create-admin`), who then
     creates everyone else in the app. Audited with the operating-system user as actor."""
     User = get_user_model()
+    password_validation.validate_password(password, User(username=username))
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise ValidationError(_("This user name is taken."))
@@ -56,11 +59,23 @@ def do_create_branch(actor, code: str, name: str) -> Branch:
 
 
 def do_set_village_branch(actor, village: Village, branch: Branch | None) -> None:
+    """Move a village to another branch (or to none). Customer managers of other branches
+    lose their open assignments on the village and on its grids (ended, kept in the
+    history): a CM serves their own branch's villages only."""
     scope_for(actor).require(scope_for(actor).can_manage_staff)
     with transaction.atomic():
-        before = village.branch_id
+        before = Village.objects.select_for_update().get(pk=village.pk).branch_id
         village.branch = branch
         village.save(update_fields=["branch"])
+        # Subqueries rather than joins: PostgreSQL locks no nullable side of an outer join.
+        stale = Assignment.objects.select_for_update().filter(
+            Q(village=village) | Q(grid__in=Grid.objects.filter(village=village).values("pk")),
+            valid_to__isnull=True,
+        )
+        if branch is not None:
+            stale = stale.exclude(staff__in=Staff.objects.filter(branch=branch).values("pk"))
+        for a in stale.order_by("pk"):
+            _end(actor, a)
         record(actor, "org.village.branch", village, before={"branch": before},
                after={"branch": branch.code if branch else None})  # fmt: skip
 
@@ -69,12 +84,15 @@ def do_create_staff(
     actor, *, username: str, password: str, role: str, display_name: str,
     branch: Branch | None = None, village: Village | None = None, person=None,
 ) -> Staff:  # fmt: skip
-    """A user with a role. HQ admins become Django staff (they may use Django admin)."""
+    """A user with a role. HQ admins become Django staff (they may use Django admin). The
+    password must pass the password policy (AUTH_PASSWORD_VALIDATORS): a ValidationError
+    carries what is wrong with it."""
     scope_for(actor).require(scope_for(actor).can_manage_staff)
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
     _check_home(role, branch, village, person)
     User = get_user_model()
+    password_validation.validate_password(password, User(username=username))
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise ValidationError(_("This user name is taken."))
@@ -126,6 +144,8 @@ def do_assign(
     their own branch only."""
     scope = scope_for(actor)
     scope.require(scope.can_assign)
+    if scope.role == Role.BRANCH_MANAGER and scope.branch_id is None:
+        raise PermissionDenied
     if (village is None) == (grid is None):
         raise ValidationError(_("Assign either a village or a grid."))
     if staff.role != Role.CUSTOMER_MANAGER:
@@ -154,7 +174,9 @@ def do_assign(
 def do_end_assignment(actor, assignment: Assignment) -> Assignment:
     scope = scope_for(actor)
     scope.require(scope.can_assign)
-    if scope.role == Role.BRANCH_MANAGER and assignment.staff.branch_id != scope.staff.branch_id:
+    if scope.role == Role.BRANCH_MANAGER and (
+        scope.branch_id is None or assignment.staff.branch_id != scope.branch_id
+    ):
         raise PermissionDenied
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)

@@ -1,8 +1,8 @@
 """Django admin for the organisation: branches, villages, staff, assignments, users.
 
-Only HQ admins reach it (they are the users with `is_staff`). Branches and village
-branches are saved through `AuditedAdmin`; staff and assignments go through the action
-functions (`cunxin.org.actions`), so that the app's rules and audit events apply here too.
+Only HQ admins reach it (they are the users with `is_staff`). Branches are saved through
+`AuditedAdmin`; a village's branch, staff and assignments go through the action functions
+(`cunxin.org.actions`), so that the app's rules and audit events apply here too.
 Villages, groups and grids come from the data pool and are read-only except a village's
 branch.
 """
@@ -69,6 +69,12 @@ class VillageAdmin(AuditedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def save_model(self, request: HttpRequest, obj: Village, form, change: bool) -> None:
+        # The branch is the only editable field; the action also ends the assignments of
+        # customer managers of the old branch and writes the audit events.
+        if "branch" in form.changed_data:
+            actions.do_set_village_branch(request.user, obj, obj.branch)
+
 
 @admin.register(VillageGroup)
 class VillageGroupAdmin(ReadOnlyAdmin):
@@ -119,7 +125,8 @@ class StaffAddForm(StaffForm):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        password_validation.validate_password(password)
+        username = self.cleaned_data.get("username", "")
+        password_validation.validate_password(password, User(username=username))
         return password
 
 

@@ -58,6 +58,12 @@ class Scope:
     def can_assign(self) -> bool:
         return self.role in ASSIGN_ROLES
 
+    @property
+    def branch_id(self) -> str | None:
+        """The user's own branch. A branch manager without one sees nothing: filtering on
+        `branch_id=None` would match everything that has no branch (IS NULL)."""
+        return self.staff.branch_id if self.staff else None
+
     # --- what the user can see -----------------------------------------------------------
     @cached_property
     def _assigned(self) -> tuple[list[str], list[str]]:
@@ -77,7 +83,7 @@ class Scope:
         if self.sees_everything:
             return qs
         if self.role == Role.BRANCH_MANAGER:
-            return qs.filter(branch_id=self.staff.branch_id)
+            return qs.filter(branch_id=self.branch_id) if self.branch_id else qs.none()
         if self.role == Role.CUSTOMER_MANAGER:
             villages, grids = self._assigned
             return qs.filter(
@@ -96,8 +102,8 @@ class Scope:
     def _area_q(self, village_field: str, grid_field: str) -> Q:
         if self.sees_everything:
             return Q()
-        if self.role == Role.BRANCH_MANAGER:
-            return Q(**{f"{village_field}__branch_id": self.staff.branch_id})
+        if self.role == Role.BRANCH_MANAGER and self.branch_id:
+            return Q(**{f"{village_field}__branch_id": self.branch_id})
         if self.role == Role.CUSTOMER_MANAGER:
             villages, grids = self._assigned
             return Q(**{f"{village_field}_id__in": villages}) | Q(**{f"{grid_field}_id__in": grids})
@@ -124,8 +130,26 @@ class Scope:
         if self.sees_everything:
             return Staff.objects.all()
         if self.role == Role.BRANCH_MANAGER:
-            return Staff.objects.filter(branch_id=self.staff.branch_id)
+            if not self.branch_id:
+                return Staff.objects.none()
+            return Staff.objects.filter(branch_id=self.branch_id)
         return Staff.objects.filter(pk=self.staff.pk) if self.staff else Staff.objects.none()
+
+    def access_log(self) -> QuerySet:
+        """Reveals and exports the user may read: HQ all, a branch manager those of their
+        branch's staff, other bank staff their own, anyone else none."""
+        from cunxin.pool.models import AccessLog
+
+        rows = AccessLog.objects.all()
+        if self.sees_everything:
+            return rows
+        if self.role == Role.BRANCH_MANAGER:
+            if not self.branch_id:
+                return rows.none()
+            return rows.filter(user__staff__branch_id=self.branch_id)
+        if self.is_bank_staff:
+            return rows.filter(user=self.user)
+        return rows.none()
 
     # --- lookups that raise ----------------------------------------------------------------
     def village_or_404(self, code: str) -> Village:

@@ -135,7 +135,9 @@ class Person(PublishedRow):
     )
     name = models.CharField(_("name"), max_length=64)
     gender = models.CharField(_("gender"), max_length=1, blank=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # Only the year: the full date is the hidden middle of the masked ID number, so with it
+    # in clear the mask would give the whole number away. The full date stays in the ID.
+    birth_year = models.SmallIntegerField(_("year of birth"), null=True, blank=True)
     id_number_enc = models.TextField(null=True, blank=True, editable=False)
     id_number_bidx = models.CharField(max_length=32, null=True, blank=True, db_index=True)
     id_masked = models.CharField(_("ID number"), max_length=18, blank=True)
@@ -177,17 +179,16 @@ class Person(PublishedRow):
 
     def id_number(self) -> str | None:
         """The full ID number (decrypts; callers log the reveal)."""
-        return crypto.decrypt(self.id_number_enc, purpose="id_number")
+        return crypto.decrypt(self.id_number_enc, purpose="id_number", owner=self.uid)
 
     def phone(self) -> str | None:
-        return crypto.decrypt(self.phone_enc, purpose="phone")
+        return crypto.decrypt(self.phone_enc, purpose="phone", owner=self.uid)
 
     def age(self, on: dt.date | None = None) -> int | None:
-        if self.birth_date is None:
+        """Age by year of birth (may be one more than the exact age before the birthday)."""
+        if self.birth_year is None:
             return None
-        on = on or dt.date.today()
-        b = self.birth_date
-        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+        return (on or dt.date.today()).year - self.birth_year
 
     def tag_list(self) -> list[tuple[str, str]]:
         return [tuple(t.split(":", 1)) for t in self.tags.split()]  # type: ignore[misc]

@@ -19,6 +19,7 @@ How it stays fast, idempotent and atomic:
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import hmac
@@ -26,6 +27,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from django.utils import timezone
 from cunxin.audit.chain import record
 from cunxin.datapool.errors import PoolInputError
 from cunxin.lib import crypto
+from cunxin.lib.masking import mask_id_for_staff, mask_phone
 from cunxin.pool.models import PublishRun
 
 Progress = Callable[[str, int, int], None]
@@ -76,7 +79,7 @@ HOUSEHOLD = Table(
 PERSON = Table(
     "pool_person",
     ("uid",),
-    ("uid", "household_id", "village_id", "group_id", "name", "gender", "birth_date",
+    ("uid", "household_id", "village_id", "group_id", "name", "gender", "birth_year",
      "id_number_enc", "id_number_bidx", "id_masked", "phone_enc", "phone_bidx", "phone_masked",
      "relation_to_head", "member_index", "occupation", "list_color", "tags", "profile",
      "provenance", "relations", "content_hash"),
@@ -143,16 +146,8 @@ SELECT *, md5($salt || to_json(h)) AS content_hash FROM h ORDER BY uid""",
 WITH hh AS (SELECT household_uid, head_person_uid FROM read_parquet($household)),
 shaped AS (
   SELECT p.person_uid AS uid, p.household_uid AS household_id, p.village_code AS village_id,
-         p.group_code AS group_id, p.name, coalesce(p.gender, '') AS gender, p.birth_date,
-         p.id_number, p.phone,
-         CASE WHEN p.id_number IS NULL THEN ''
-              WHEN length(p.id_number) <= 10 THEN repeat('*', length(p.id_number))
-              ELSE left(p.id_number, 6) || repeat('*', length(p.id_number) - 10) || right(p.id_number, 4)
-         END AS id_masked,
-         CASE WHEN p.phone IS NULL THEN ''
-              WHEN length(p.phone) <= 7 THEN repeat('*', length(p.phone))
-              ELSE left(p.phone, 3) || repeat('*', length(p.phone) - 7) || right(p.phone, 4)
-         END AS phone_masked,
+         p.group_code AS group_id, p.name, coalesce(p.gender, '') AS gender,
+         year(p.birth_date)::SMALLINT AS birth_year,
          coalesce(p.relation_to_head, '') AS relation_to_head,
          (row_number() OVER (PARTITION BY p.household_uid
             ORDER BY (p.person_uid = hh.head_person_uid) DESC, p.birth_date, p.person_uid) - 1
@@ -181,11 +176,14 @@ shaped AS (
   LEFT JOIN person_prov prov USING (person_uid)
   LEFT JOIN person_rel rel USING (person_uid)
 )
--- keyed hash of the plaintext row: a ciphertext changes on every publish, this does not
-SELECT *, md5(concat_ws(chr(31), $salt, uid, household_id, village_id, group_id, name, gender,
-                        birth_date, id_number, phone, relation_to_head, member_index, occupation,
-                        list_color, tags, profile, provenance, relations)) AS content_hash
-FROM shaped""",
+-- keyed hash of the row, ID number, phone and full birth date included (none of which
+-- is kept here in clear: the changed rows' are read again when they are encrypted)
+SELECT s.*, md5(to_json(list_value(
+         $salt, s.uid, s.household_id, s.village_id, s.group_id, s.name, s.gender,
+         p.birth_date::VARCHAR, p.id_number, p.phone, s.relation_to_head,
+         s.member_index::VARCHAR, s.occupation, s.list_color, s.tags, s.profile, s.provenance,
+         s.relations))) AS content_hash
+FROM shaped s JOIN read_parquet($person) p ON p.person_uid = s.uid""",
     "pool_riskflag": """
 WITH f AS (
   SELECT person_uid AS person_id, flag, coalesce(record_key, '') AS record_key,
@@ -283,19 +281,32 @@ def _check_pool(pool_dir: Path) -> dict:
     return manifest
 
 
-def _encrypt_changed_persons(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    """Encrypt and blind-index the ID numbers and phones of the changed persons (the only
-    per-row Python work) and return those rows in PERSON's column order, no plaintext."""
-    data = con.sql("SELECT uid, id_number, phone FROM changed").to_arrow_table()
-    columns: dict[str, list] = {"uid": data.column("uid").to_pylist()}
-    jobs = [(purpose, data.column(purpose).to_pylist()) for purpose in ("id_number", "phone")]
-    if len(columns["uid"]) < 50_000:
+def _encrypt_changed_persons(
+    con: duckdb.DuckDBPyConnection, params: dict
+) -> duckdb.DuckDBPyRelation:
+    """Read the ID numbers and phones of the changed persons, encrypt them (bound to the
+    person), index and mask them — the only per-row Python work — and return the changed
+    rows in PERSON's column order. No plaintext is written anywhere."""
+    data = con.sql(
+        "SELECT c.uid, p.id_number, p.phone FROM changed c "
+        "JOIN read_parquet($person) p ON p.person_uid = c.uid",
+        params={"person": params["person"]},
+    ).to_arrow_table()
+    uids = data.column("uid").to_pylist()
+    jobs = [(purpose, data.column(purpose).to_pylist(), uids) for purpose in ("id_number", "phone")]
+    if len(uids) < 50_000:
         results = [crypto.protect_column(job) for job in jobs]
     else:  # a county: one fresh process per column (spawned: no inherited DB connection)
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(crypto.protect_column, jobs))
-    for (purpose, _values), (encrypted, indexed) in zip(jobs, results, strict=True):
-        columns[f"{purpose}_enc"], columns[f"{purpose}_bidx"] = encrypted, indexed
+    (_, ids, _), (_, phones, _) = jobs
+    columns = {
+        "uid": uids,
+        "id_number_enc": results[0][0], "id_number_bidx": results[0][1],
+        "id_masked": [mask_id_for_staff(v) for v in ids],
+        "phone_enc": results[1][0], "phone_bidx": results[1][1],
+        "phone_masked": [mask_phone(v) for v in phones],
+    }  # fmt: skip
     con.register("person_secrets", pa.table(columns))
     return con.sql(
         f"SELECT {', '.join(PERSON.columns)} FROM changed JOIN person_secrets USING (uid)"
@@ -334,7 +345,7 @@ def _diff(
     )
     rows = con.sql("SELECT count(*) FROM shaped").fetchall()[0][0]
     staged = (
-        _encrypt_changed_persons(con) if table is PERSON
+        _encrypt_changed_persons(con, params) if table is PERSON
         else con.sql(f"SELECT {', '.join(table.columns)} FROM changed")
     )  # fmt: skip
     return rows, staged, retire
@@ -451,14 +462,6 @@ def _bulk_load_empty(
     return {"inserted": loaded, "updated": 0, "retired": 0, "unchanged": 0, "rows": loaded}
 
 
-def _crash_test_pause(table: Table) -> None:
-    """Hook for the crash test (tests/test_publish.py): stop inside the open transaction,
-    after `table` is merged, so the test can SIGKILL this process there."""
-    if os.environ.get("CUNXIN_TEST_PUBLISH_PAUSE_AFTER") == table.name:
-        Path(os.environ["CUNXIN_TEST_PUBLISH_PAUSE_FILE"]).touch()
-        time.sleep(600)
-
-
 def publish(
     pool_dir: Path, *, by: str | None = None, progress: Progress | None = None
 ) -> PublishRun:
@@ -467,31 +470,66 @@ def publish(
     pool_dir = Path(pool_dir).resolve()
     manifest = _check_pool(pool_dir)
     by = by or getpass.getuser()
-    PublishRun.objects.filter(status=PublishRun.Status.RUNNING).update(
-        status=PublishRun.Status.INTERRUPTED, finished_at=timezone.now()
-    )
-    run = PublishRun.objects.create(
-        pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir), started_at=timezone.now(),
-        status=PublishRun.Status.RUNNING, published_by=by,
-    )  # fmt: skip
-    try:
-        _publish_in_one_transaction(pool_dir, run, progress)
-    except BaseException as e:
-        PublishRun.objects.filter(pk=run.pk).update(
-            status=PublishRun.Status.FAILED, finished_at=timezone.now(), error=repr(e)[:2000]
+    with _one_publish_at_a_time():
+        _sweep_work_dirs()
+        PublishRun.objects.filter(status=PublishRun.Status.RUNNING).update(
+            status=PublishRun.Status.INTERRUPTED, finished_at=timezone.now()
         )
-        raise
+        run = PublishRun.objects.create(
+            pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir),
+            started_at=timezone.now(), status=PublishRun.Status.RUNNING, published_by=by,
+        )  # fmt: skip
+        try:
+            _publish_in_one_transaction(pool_dir, run, progress)
+        except BaseException as e:
+            PublishRun.objects.filter(pk=run.pk).update(
+                status=PublishRun.Status.FAILED, finished_at=timezone.now(), error=repr(e)[:2000]
+            )
+            raise
     run.refresh_from_db()
     return run
 
 
-def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progress | None):
+WORK_PREFIX = "cunxin-publish-"
+
+
+@contextlib.contextmanager
+def _one_publish_at_a_time():
+    """On PostgreSQL a session advisory lock: a second publish is refused at once instead
+    of marking the first one interrupted and colliding with it. (SQLite serialises the
+    writers itself.)"""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('cunxin.pool.publish'))")
+        if not cursor.fetchone()[0]:
+            raise PoolInputError("another `cunxin pool publish` is running on this database")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext('cunxin.pool.publish'))")
+
+
+def _sweep_work_dirs() -> None:
+    """Remove the work folders of publishes that were killed (they hold pool data, though
+    never an ID number or phone in clear). Older than a day, or any while holding the
+    PostgreSQL lock, when no other publish can be using one."""
+    cutoff = time.time() - (0 if connection.vendor == "postgresql" else 86_400)
+    for path in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progress | None) -> None:
     params = _params(pool_dir)
     counts: dict[str, dict[str, int]] = {}
     timings: dict[str, float] = {}
     now = timezone.now()
     with (
-        tempfile.TemporaryDirectory(prefix="cunxin-publish-") as tmp,
+        tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as tmp,
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
@@ -510,7 +548,6 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
                 counts[table.name] = _bulk_load_empty(cursor, con, changed, table, run.pk, work)
                 timings[f"{table.name}.shape"] = round(t1 - t0, 3)
                 timings[f"{table.name}.load"] = round(time.perf_counter() - t1, 3)
-                _crash_test_pause(table)
                 continue
             staging = _create_staging(cursor, table, table.columns)
             retiring = _create_staging(cursor, table, table.key, "_retire")
@@ -528,7 +565,6 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
             cursor.execute(f"DROP TABLE IF EXISTS {retiring}")
             if progress:
                 progress(f"publish {table.name}", n + 1, len(TABLES))
-            _crash_test_pause(table)
         con.close()
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {', '.join(t.name for t in TABLES)}")
@@ -543,4 +579,3 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
         )  # fmt: skip
     if progress:
         progress("publish", len(TABLES), len(TABLES))
-    return counts, timings

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from cunxin.audit.chain import record
 from cunxin.lib import crypto
 from cunxin.pool.models import Person
 
@@ -23,13 +24,16 @@ def _needs(person: Person, field_kid: str) -> bool:
     ):
         if enc and (
             crypto.key_id(enc) != field_kid
-            or bidx != crypto.blind_index(crypto.decrypt(enc, purpose=purpose), purpose=purpose)
+            or bidx
+            != crypto.blind_index(
+                crypto.decrypt(enc, purpose=purpose, owner=person.uid), purpose=purpose
+            )
         ):
             return True
     return False
 
 
-def rotate(batch: int = 5000) -> dict:
+def rotate(batch: int = 5000, by: str = "system") -> dict:
     """Re-encrypt and re-index rows that are not under the current keys. Reads every
     person once (decrypting its values), writes only rows that change."""
     crypto.reload_keys()
@@ -50,9 +54,9 @@ def rotate(batch: int = 5000) -> dict:
             for p in rows:
                 if _needs(p, field_kid):
                     id_number, phone = p.id_number(), p.phone()
-                    p.id_number_enc = crypto.encrypt(id_number, purpose="id_number")
+                    p.id_number_enc = crypto.encrypt(id_number, purpose="id_number", owner=p.uid)
                     p.id_number_bidx = crypto.blind_index(id_number, purpose="id_number")
-                    p.phone_enc = crypto.encrypt(phone, purpose="phone")
+                    p.phone_enc = crypto.encrypt(phone, purpose="phone", owner=p.uid)
                     p.phone_bidx = crypto.blind_index(phone, purpose="phone")
                     changed.append(p)
             Person.objects.bulk_update(
@@ -61,7 +65,9 @@ def rotate(batch: int = 5000) -> dict:
             checked += len(rows)
             rewritten += len(changed)
             last = rows[-1].uid
-    return {
+    result = {
         "checked": checked, "rewritten": rewritten, "field_key": field_kid,
         "blind_index_key": crypto.blind_index_keys().current,
     }  # fmt: skip
+    record(by, "keys.rotate", object_type="keys", object_id=field_kid, after=result)
+    return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 
 import xlsxwriter
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from cunxin.lib import crypto
+from cunxin.lib import crypto, idnumber
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
 from cunxin.org.models import Role
@@ -43,6 +44,14 @@ MATCH_LABELS = {
     "tail": pgettext_lazy("search matched by", "last four digits"),
     "name": pgettext_lazy("search matched by", "name"),
 }
+# Tag filter choices (village pool, segments): a fixed, useful set, not derived from the
+# data, which would cost a scan of the village.
+TAG_FILTERS = (
+    "risk:黑名单", "risk:灰名单", "risk:失信被执行人", "loan:在贷", "loan:曾逾期",
+    "loan:有不良贷款", "deposit:存款20万以上", "deposit:存款5-20万", "real_estate:有房产",
+    "payroll:代发客户", "ebank:电子银行活跃", "age:18-30岁", "age:31-45岁", "age:46-60岁",
+    "age:61-65岁", "evaluation:未评议",
+)  # fmt: skip
 TAG_FAMILIES_SHOWN = (
     "risk", "loan", "deposit", "real_estate", "industry", "occupation", "age", "social_security",
     "ebank", "payroll", "evaluation", "related_persons", "education", "contact",
@@ -61,12 +70,16 @@ def villages(request: HttpRequest) -> HttpResponse:
 
 def search_persons(qs, q: str):
     """Name, full ID or phone (exact, through the blind index), or the visible parts of a
-    masked value ("7115", "173****4482"). Returns (queryset, how it matched)."""
-    q = q.strip().replace(" ", "")
+    masked value ("7115", "173****4482"). Full-width digits and letters count as ASCII; a
+    legacy 15-digit ID finds the 18-digit number the pool stores. Returns (queryset, how
+    it matched)."""
+    q = unicodedata.normalize("NFKC", q).strip().replace(" ", "")
     if not q:
         return qs, ""
     digits = re.fullmatch(r"[0-9Xx*]+", q) is not None
     if digits and "*" not in q and len(q) in (15, 18):
+        if len(q) == 15 and idnumber.is_valid(q):
+            q = idnumber.upgrade15(q)
         return qs.filter(
             id_number_bidx__in=crypto.blind_index_candidates(q, purpose="id_number")
         ), "id"
@@ -112,7 +125,7 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "village": village, "page": page, "show": show, "q": q, "color": color, "tag": tag,
         "matched": matched, "matched_label": MATCH_LABELS.get(matched, ""),
-        "colors": ListColor.choices, "tag_choices": _village_tags(village),
+        "colors": ListColor.choices, "tag_choices": TAG_FILTERS,
     }  # fmt: skip
     template = "pool/_pool_results.html" if request.htmx else "pool/village.html"
     return render(request, template, context)
@@ -128,17 +141,6 @@ def _attach_members(households) -> None:
         by_household.setdefault(p.household_id, []).append(p)
     for h in households:
         h.member_list = sorted(by_household.get(h.uid, []), key=lambda p: p.member_index)
-
-
-def _village_tags(village) -> list[str]:
-    """Tag filter choices: a fixed, useful set (not derived from data, which would cost a
-    scan of the village)."""
-    return [
-        "risk:黑名单", "risk:灰名单", "risk:失信被执行人", "loan:在贷", "loan:曾逾期",
-        "loan:有不良贷款", "deposit:存款20万以上", "deposit:存款5-20万", "real_estate:有房产",
-        "payroll:代发客户", "ebank:电子银行活跃", "age:18-30岁", "age:31-45岁", "age:46-60岁",
-        "age:61-65岁", "evaluation:未评议",
-    ]  # fmt: skip
 
 
 @require_GET
@@ -249,7 +251,7 @@ def segments(request: HttpRequest) -> HttpResponse:
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     return render(request, "pool/segments.html", {
         "segments": Segment.objects.select_related("created_by"), "error": error,
-        "tag_choices": _village_tags(None), "colors": ListColor.choices,
+        "tag_choices": TAG_FILTERS, "colors": ListColor.choices,
     }, status=400 if error else 200)  # fmt: skip
 
 
@@ -312,7 +314,11 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("village_id", "household_id", "member_index")
     )
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    # Cells hold data, never formulas or links: a name such as "=HYPERLINK(...)" stays text.
+    book = xlsxwriter.Workbook(buffer, {
+        "in_memory": True, "constant_memory": True, "strings_to_formulas": False,
+        "strings_to_urls": False,
+    })  # fmt: skip
     sheet = book.add_worksheet(_sheet_name(seg.name))
     bold = book.add_format({"bold": True})
     for col, (_key, title) in enumerate(EXPORT_COLUMNS):
@@ -341,14 +347,9 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_view
 def access_log(request: HttpRequest) -> HttpResponse:
-    """Reveals and exports: HQ sees all, a branch manager their branch's staff, a customer
-    manager their own."""
-    scope = request.scope
-    rows = AccessLog.objects.select_related("user__staff", "person").order_by("-at", "-id")
-    if scope.role == Role.BRANCH_MANAGER:
-        rows = rows.filter(user__staff__branch_id=scope.staff.branch_id)
-    elif not scope.sees_everything:
-        rows = rows.filter(user=request.user)
+    """Reveals and exports the user may read (`Scope.access_log`): HQ all, a branch
+    manager their branch's staff, a customer manager their own."""
+    rows = request.scope.access_log().select_related("user__staff", "person").order_by("-at", "-id")  # fmt: skip
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     _attach_exports(page.object_list)

@@ -48,8 +48,13 @@ def envsecret(name: str, default: str | None) -> str:
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CUNXIN_DATA_DIR", Path.cwd() / "demo-data"))
 
-DEBUG = envbool("CUNXIN_DEBUG", True)
-SECRET_KEY = envsecret("CUNXIN_SECRET_KEY", "insecure-dev-key-only-for-the-demo" if DEBUG else None)
+# The demo (CUNXIN_DEMO=1, set by `cunxin demo`, the tests and the benchmarks) debugs and
+# uses built-in keys; anything else runs as production unless CUNXIN_DEBUG=1 says otherwise.
+DEMO = envbool("CUNXIN_DEMO", False)
+DEBUG = envbool("CUNXIN_DEBUG", DEMO)
+SECRET_KEY = envsecret(
+    "CUNXIN_SECRET_KEY", "insecure-dev-key-only-for-the-demo" if DEBUG or DEMO else None
+)
 ALLOWED_HOSTS = [
     h for h in os.environ.get("CUNXIN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -127,6 +132,16 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -150,7 +165,16 @@ AXES_VERBOSE = False  # its log lines would carry usernames and addresses
 # Providers (DESIGN.md §4): "simulator" in the demo; a bank connects its real service.
 CUNXIN_IDENTITY_PHOTOS = os.environ.get("CUNXIN_IDENTITY_PHOTOS", "simulator")
 
-# Personal-data keys (cunxin.lib.crypto): production refuses the demo keys.
+# Behind a reverse proxy that terminates HTTPS (docs/operations.md): trust its
+# X-Forwarded-Proto, and take the client address from X-Forwarded-For (one proxy hop)
+# so that login throttling sees clients, not the proxy.
+if envbool("CUNXIN_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_PROXY_COUNT = envint("CUNXIN_PROXY_COUNT", 1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Personal-data keys (cunxin.lib.crypto): production refuses the demo keys, and without
+# CUNXIN_DEMO=1 there are none to fall back on.
 if not DEBUG:
     from cunxin.lib import crypto as _crypto
 
