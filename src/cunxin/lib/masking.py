@@ -39,8 +39,3 @@ def mask_name(name: str | None) -> str:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def restaff_to_evaluator(staff_masked_id: str) -> str:
-    """An evaluator's mask from the stored staff mask (first 6 + last 4 → first 1 + last 1)."""
-    return _mask(staff_masked_id, 1, 1)

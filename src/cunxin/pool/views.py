@@ -24,7 +24,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from cunxin.lib import crypto, idnumber
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
-from cunxin.org.models import Role
 from cunxin.org.scope import staff_view
 from cunxin.pool import actions
 from cunxin.pool.models import AccessLog, ListColor, Person, PublishRun, Segment

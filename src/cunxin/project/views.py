@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
-from cunxin.pool.models import AccessLog, PublishRun
+from cunxin.pool.models import PublishRun
 
 
 @require_GET
@@ -35,7 +35,6 @@ def home(request: HttpRequest) -> HttpResponse:
         context["villages"] = [(v, counts.get(v.code, 0)) for v in villages[:20]]
         context["village_count"] = villages.count()
         context["household_count"] = sum(counts.values())
-        context["recent_reveals"] = AccessLog.objects.filter(user=request.user)[:5]
     if scope.role == Role.CUSTOMER_MANAGER:
         context["assignments"] = scope.staff.assignments.filter(
             valid_to__isnull=True
