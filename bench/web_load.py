@@ -45,7 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"
 LOCUSTFILE = ROOT / "bench" / "locustfile_web.py"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cunxin_bench"
-PASSWORD = "bench-Cm-2026!"  # the bench CMs' password (a bench database only)
+# The bench CMs' password (a bench database only); the password policy refuses one that
+# looks like the user names (bench-cm-01, ...).
+PASSWORD = "lantern-Plum-2026!"
 ADMIN = "bench-admin"
 CM_PREFIX = "bench-cm-"
 HOUSEHOLDS_PER_CM = 200

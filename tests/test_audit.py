@@ -19,6 +19,7 @@ from cunxin.cli import main
 from cunxin.pool.models import AccessLog
 
 append_only = importlib.import_module("cunxin.audit.migrations.0002_append_only")
+no_truncate = importlib.import_module("cunxin.audit.migrations.0003_no_truncate")
 
 
 @pytest.fixture
@@ -182,6 +183,16 @@ def test_the_database_refuses_to_change_or_delete_audit_events(chain):
     assert verify().checked == 6
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", no_truncate.TABLES)
+def test_postgresql_refuses_to_truncate_the_append_only_tables(postgres_db, chain, table):
+    # TRUNCATE fires no row trigger: without 0003 it would empty the table silently
+    refused(lambda: connection.cursor().execute(f"TRUNCATE {table}"))
+    assert AuditEvent.objects.count() == 5
+    assert ChainHead.objects.get(pk=1).last_id == chain[-1].pk
+    assert verify().ok
+
+
 def test_the_database_refuses_to_change_or_delete_access_log_rows(actor):
     row = AccessLog.objects.create(user=actor, kind="reveal", field="phone", reason="visit")
     refused(lambda: AccessLog.objects.filter(pk=row.pk).update(reason="nothing to see"))
@@ -273,8 +284,17 @@ def test_django_admin_shows_the_access_log_read_only(as_user, world):
 # --- concurrency (PostgreSQL) ----------------------------------------------------------
 
 
+@pytest.fixture
+def flushable(transactional_db):
+    """Committed data, flushed at the end with the append-only triggers lifted."""
+    from appendonly import allow_flush
+
+    yield
+    allow_flush()
+
+
 @pytest.mark.postgres
-def test_concurrent_appends_keep_one_chain(postgres_db, transactional_db):
+def test_concurrent_appends_keep_one_chain(postgres_db, flushable):
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 

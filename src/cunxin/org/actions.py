@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.contrib.auth import password_validation
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone

@@ -6,3 +6,13 @@ import os
 os.environ.setdefault("CUNXIN_DEMO", "1")
 
 from cunxin.project.settings import *  # noqa: F403
+
+# SQLite tests use a database file, not memory: the browser tests' live server answers
+# from its own threads, and an in-memory database shared between threads fails with
+# "database table is locked" where a file database waits for its turn.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_tempfile.gettempdir(), f"cunxin-test-{os.getpid()}.sqlite3")
+    }

@@ -16,6 +16,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("pool/", include("cunxin.pool.urls")),
     path("org/", include("cunxin.org.urls")),
     path("audit/", audit_views.trail, name="audit"),
