@@ -321,3 +321,28 @@ def test_a_second_publish_at_the_same_time_is_refused(postgres_db, small_pool):
         assert not PublishRun.objects.exists()
     finally:
         other.close()
+
+
+@pytest.mark.postgres
+def test_the_first_publish_restores_every_index_and_foreign_key(postgres_db, small_pool):
+    from django.db import connection
+
+    def schema():
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname LIKE 'pool_%' OR t.relname LIKE 'org_%'"
+            )
+            indexes = sorted(c.fetchall())
+            c.execute(
+                "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "JOIN pg_class t ON t.oid = c.conrelid "
+                "WHERE t.relname LIKE 'pool_%' OR t.relname LIKE 'org_%'"
+            )
+            return indexes, sorted(c.fetchall())
+
+    before = schema()
+    assert not Person.objects.exists()  # the empty-table path
+    publish(small_pool, by="tester")
+    assert schema() == before

@@ -438,8 +438,9 @@ def _bulk_load_empty(
     cursor, con, rows: duckdb.DuckDBPyRelation, table: Table, run_id: int, work: Path
 ) -> dict[str, int]:
     """First publish into an empty PostgreSQL table: COPY straight into it with its
-    secondary indexes dropped, then build them once (several times faster than merging
-    through staging and updating every index row by row). Same transaction, same result."""
+    secondary indexes and foreign keys dropped, then build each index once and check each
+    foreign key with one join (instead of updating five indexes and firing four key checks
+    row by row). Same transaction, same result."""
     cursor.execute(
         "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
         "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
@@ -448,17 +449,28 @@ def _bulk_load_empty(
         [table.name],
     )
     indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = %s AND c.contype = 'f'",
+        [table.name],
+    )
+    foreign_keys = cursor.fetchall()
+    # run the checks still deferred in this transaction: no ALTER TABLE while they pend
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    for name, _definition in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table.name} DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
     columns = table.columns + (("publish_run_id",) if table.has_run else ())
     if table.has_run:
         rows = rows.project(f"*, {int(run_id)} AS publish_run_id")
     loaded = _load(cursor, table.name, columns, rows, work)
-    # check the deferred foreign keys now: an index cannot be built over pending checks
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
     for _name, definition in indexes:
         cursor.execute(definition)
+    for name, definition in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table.name} ADD CONSTRAINT "{name}" {definition}')
     return {"inserted": loaded, "updated": 0, "retired": 0, "unchanged": 0, "rows": loaded}
 
 
