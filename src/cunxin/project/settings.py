@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "cunxin.audit",
     "cunxin.org",
     "cunxin.pool",
+    "cunxin.evaluation",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,312 @@
+"""Evaluation state changes and the evaluator's only ways to read (back to back).
+
+Each action checks who acts, changes rows in one transaction and writes the audit event.
+An evaluator reads reviews only through `my_reviews`, which returns their own: there is
+no function here that hands an evaluator anyone else's review or an aggregate while a
+round is open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cunxin.audit.chain import record
+from cunxin.evaluation import aggregate as rules
+from cunxin.evaluation.conflict import Conflict, find_conflict
+from cunxin.evaluation.models import (
+    PanelMember,
+    PolicyVersion,
+    Project,
+    Review,
+    ReviewStatus,
+    Round,
+    RoundKind,
+    Stage,
+    Verdict,
+)
+from cunxin.evaluation.policy import AmountRule, EvaluationPolicy
+from cunxin.org.models import Role, Staff, Village
+from cunxin.org.scope import scope_for
+from cunxin.pool.models import Person
+
+MAX_PANEL = 7
+MIN_PANEL = 3
+
+
+# --- policy ------------------------------------------------------------------------------
+def policy_of(version: PolicyVersion) -> EvaluationPolicy:
+    data = dict(version.data)
+    data["conflicting_relations"] = frozenset(data.get("conflicting_relations", ()))
+    data["graded_items"] = tuple(data.get("graded_items", ()))
+    data["amount_rule"] = AmountRule(data.get("amount_rule", "median"))
+    return EvaluationPolicy(
+        version=version.version, **{k: v for k, v in data.items() if k != "version"}
+    )
+
+
+def default_policy_version() -> PolicyVersion:
+    """The DESIGN.md §5 defaults as a stored version (created on first use)."""
+    policy = EvaluationPolicy()
+    data = dataclasses.asdict(policy)
+    data["conflicting_relations"] = sorted(policy.conflicting_relations)
+    data["graded_items"] = list(policy.graded_items)
+    data["amount_rule"] = str(policy.amount_rule)
+    version, _created = PolicyVersion.objects.get_or_create(
+        version=policy.version, defaults={"data": data}
+    )
+    return version
+
+
+# --- projects and panels -----------------------------------------------------------------
+def do_start_project(actor, village: Village, responsible: Staff) -> Project:
+    """A village's 整村授信 project, with the policy in force today. HQ admins and the
+    branch manager of the village's branch start one."""
+    scope = scope_for(actor)
+    if (
+        scope.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER)
+        or not scope.villages().filter(pk=village.pk).exists()
+    ):
+        raise PermissionDenied
+    if responsible.role != Role.CUSTOMER_MANAGER or responsible.branch_id != village.branch_id:
+        raise ValidationError(
+            _("The responsible person must be a customer manager of the village's branch.")
+        )
+    with transaction.atomic():
+        if Project.objects.filter(village=village, closed_at__isnull=True).exists():
+            raise ValidationError(_("This village already has an open project."))
+        project = Project.objects.create(
+            village=village, policy=default_policy_version(), responsible=responsible,
+            started_at=timezone.now(),
+        )  # fmt: skip
+        record(actor, "evaluation.project.start", project,
+               after={"village": village.code, "policy": project.policy.version, "responsible": responsible.pk})  # fmt: skip
+    return project
+
+
+def _manage(actor, project: Project) -> None:
+    scope = scope_for(actor)
+    if scope.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER):
+        raise PermissionDenied
+    if not scope.villages().filter(pk=project.village_id).exists():
+        raise PermissionDenied
+
+
+def do_add_panel_member(
+    actor, project: Project, staff: Staff, role: str, *, alternate: bool = False
+) -> PanelMember:
+    _manage(actor, project)
+    if staff.role != Role.EVALUATOR or staff.village_id != project.village_id:
+        raise ValidationError(_("Panel members are evaluators of the project's village."))
+    with transaction.atomic():
+        active = PanelMember.objects.select_for_update().filter(
+            project=project, removed_at__isnull=True
+        )
+        if active.filter(staff=staff).exists():
+            raise ValidationError(_("This evaluator is already on the panel."))
+        if active.count() >= MAX_PANEL:
+            raise ValidationError(_("A panel has at most %(n)s members.") % {"n": MAX_PANEL})
+        member = PanelMember.objects.create(
+            project=project, staff=staff, role=role, alternate=alternate, joined_at=timezone.now()
+        )
+        record(actor, "evaluation.panel.add", member,
+               after={"project": project.pk, "staff": staff.pk, "role": role, "alternate": alternate})  # fmt: skip
+    return member
+
+
+def do_remove_panel_member(actor, member: PanelMember, reason: str) -> int:
+    """Take an evaluator off the panel; their unfinished (draft) reviews in open rounds are
+    voided with the reason. Returns how many were voided."""
+    _manage(actor, member.project)
+    if not reason.strip():
+        raise ValidationError(_("Give a reason."))
+    with transaction.atomic():
+        member = PanelMember.objects.select_for_update().get(pk=member.pk)
+        if member.removed_at is not None:
+            raise ValidationError(_("This evaluator has already left the panel."))
+        member.removed_at, member.removed_reason = timezone.now(), reason.strip()[:200]
+        member.save(update_fields=["removed_at", "removed_reason"])
+        voided = Review.objects.filter(
+            reviewer=member, status=ReviewStatus.DRAFT, round__closed_at__isnull=True
+        ).update(
+            status=ReviewStatus.VOID,
+            void_reason=_("Evaluator removed from the panel: %(r)s") % {"r": reason},
+        )
+        record(actor, "evaluation.panel.remove", member,
+               after={"reason": member.removed_reason, "voided_drafts": voided})  # fmt: skip
+    return voided
+
+
+# --- rounds ------------------------------------------------------------------------------
+def do_open_round(actor, project: Project, kind: str) -> Round:
+    _manage(actor, project)
+    if kind not in RoundKind.values:
+        raise ValidationError(_("Unknown round."))
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if project.rounds.filter(closed_at__isnull=True).exists():
+            raise ValidationError(_("Another round of this project is open."))
+        regular = project.panel.filter(removed_at__isnull=True, alternate=False).count()
+        if kind == RoundKind.FIRST and regular < MIN_PANEL:
+            raise ValidationError(
+                _("A first review needs at least %(n)s regular panel members.") % {"n": MIN_PANEL}
+            )
+        if project.rounds.filter(kind=kind).exists():
+            raise ValidationError(_("This round has already been held."))
+        rnd = Round.objects.create(project=project, kind=kind, opened_at=timezone.now())
+        if project.stage == Stage.COLLECTING:
+            project.stage = Stage.EVALUATING
+            project.save(update_fields=["stage"])
+        record(actor, "evaluation.round.open", rnd, after={"project": project.pk, "kind": kind})
+    return rnd
+
+
+# --- reviewing (the evaluator) -------------------------------------------------------------
+def _seat(user, rnd: Round) -> PanelMember:
+    """The evaluator's active seat on the round's panel; 404-like refusal otherwise."""
+    member = (
+        PanelMember.objects.filter(
+            project_id=rnd.project_id, staff__user=user, removed_at__isnull=True
+        )
+        .select_related("staff")
+        .first()
+    )
+    if member is None:
+        raise PermissionDenied
+    return member
+
+
+def conflict_for(member: PanelMember, person: Person, policy: EvaluationPolicy) -> Conflict | None:
+    """Whether the panel member may not review `person`'s household. Two queries."""
+    reviewer = member.staff.person
+    if reviewer is None:
+        return None
+    members = list(
+        Person.objects.filter(household_id=person.household_id, retired_at__isnull=True)
+        .only("uid", "relations")
+    ) if person.household_id else [person]  # fmt: skip
+    relations = {
+        p.uid: [(uid, rel) for uid, rel, *_ in (p.relations or [])] for p in [*members, reviewer]
+    }
+    return find_conflict(
+        reviewer.uid, reviewer.household_id, person.household_id or person.uid,
+        [p.uid for p in members], relations, policy.conflicting_relations,
+    )  # fmt: skip
+
+
+def do_save_review(
+    user, rnd: Round, person: Person, *, knows_household: bool | None, negative_items: list[str],
+    graded: dict[str, int], amount_yuan: int | None, submit: bool,
+) -> Review:  # fmt: skip
+    """Save (and with `submit`, hand in) the evaluator's review of one person. A draft can
+    be changed and resumed; a submitted review cannot. One review per reviewer, person and
+    round, also under concurrent submits (row lock + unique constraint)."""
+    rnd = Round.objects.select_related("project__policy").get(pk=rnd.pk)  # not a stale copy
+    member = _seat(user, rnd)
+    policy = policy_of(rnd.project.policy)
+    if not rnd.is_open:
+        raise ValidationError(_("This round is closed."))
+    if person.village_id != rnd.project.village_id or person.retired_at is not None:
+        raise PermissionDenied
+    if conflict := conflict_for(member, person, policy):
+        raise ValidationError(
+            _("You may not review this household (conflict of interest: %(why)s).")
+            % {"why": conflict.relation}
+        )
+    unknown = set(negative_items) - set(policy.negative_items)
+    if unknown:
+        raise ValidationError(
+            _("Unknown negative items: %(items)s") % {"items": ", ".join(sorted(unknown))}
+        )
+    if amount_yuan is not None and not 0 <= amount_yuan <= policy.amount_cap_yuan:
+        raise ValidationError(
+            _("The suggested amount must be between 0 and %(cap)s yuan.")
+            % {"cap": policy.amount_cap_yuan}
+        )
+    if submit and knows_household is None:
+        raise ValidationError(_("Say whether you know this household."))
+    with transaction.atomic():
+        if not Round.objects.select_for_update().filter(pk=rnd.pk, closed_at__isnull=True).exists():
+            raise ValidationError(_("This round is closed."))
+        review, _created = Review.objects.select_for_update().get_or_create(
+            round=rnd, reviewer=member, person=person
+        )
+        if review.status != ReviewStatus.DRAFT:
+            raise ValidationError(_("This review has already been submitted."))
+        before = {"status": review.status}
+        review.knows_household = knows_household
+        review.negative_items = sorted(set(negative_items)) if knows_household else []
+        review.graded = graded if knows_household else {}
+        review.amount_yuan = amount_yuan if knows_household else None
+        if submit:
+            review.status, review.submitted_at = ReviewStatus.SUBMITTED, timezone.now()
+        review.save()
+        if submit:
+            # the audit row says that a review was handed in, not what it says (back to back)
+            record(
+                user,
+                "evaluation.review.submit",
+                review,
+                before=before,
+                after={"status": review.status},
+            )
+    return review
+
+
+def my_reviews(user, rnd: Round):
+    """The evaluator's own reviews in the round: the only reviews an evaluator can read."""
+    return Review.objects.filter(round=rnd, reviewer__staff__user=user).exclude(
+        status=ReviewStatus.VOID
+    )
+
+
+# --- closing -----------------------------------------------------------------------------
+def do_close_round(actor, rnd: Round) -> int:
+    """Close the round and store a verdict (with its inputs) per reviewed person."""
+    _manage(actor, rnd.project)
+    policy = policy_of(rnd.project.policy)
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=rnd.pk)
+        if not rnd.is_open:
+            raise ValidationError(_("This round is already closed."))
+        rnd.closed_at = timezone.now()
+        rnd.save(update_fields=["closed_at"])
+        submitted = list(
+            rnd.reviews.filter(status=ReviewStatus.SUBMITTED).select_related(
+                "reviewer__staff__person", "person"
+            )
+        )
+        by_person: dict[str, list] = {}
+        for r in submitted:
+            by_person.setdefault(r.person_id, []).append(r)
+        verdicts = []
+        for uid, reviews in by_person.items():
+            person = reviews[0].person
+            inputs = []
+            for r in reviews:
+                conflict = conflict_for(r.reviewer, person, policy)
+                inputs.append(rules.Review(
+                    reviewer=str(r.reviewer_id), person_uid=uid, knows_household=bool(r.knows_household),
+                    negative_items=frozenset(r.negative_items), graded=r.graded,
+                    amount_yuan=r.amount_yuan, conflict=conflict.relation if conflict else None,
+                ))  # fmt: skip
+            v = rules.aggregate(uid, inputs, policy)
+            verdicts.append(Verdict(
+                round=rnd, person_id=uid, color=v.color, amount_yuan=v.amount_yuan,
+                valid_reviews=v.valid_reviews, reasons=list(v.reasons),
+                inputs={"policy": policy.version, "reviews": [
+                    {"reviewer": i.reviewer, "knows": i.knows_household, "items": sorted(i.negative_items),
+                     "amount": i.amount_yuan, "excluded": v.excluded.get(i.reviewer)} for i in inputs]},
+            ))  # fmt: skip
+        Verdict.objects.bulk_create(verdicts)
+        record(
+            actor,
+            "evaluation.round.close",
+            rnd,
+            after={"verdicts": len(verdicts), "reviews": len(submitted)},
+        )
+    return len(verdicts)
