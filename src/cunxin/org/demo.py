@@ -54,7 +54,11 @@ def setup_demo_org() -> list[DemoUser]:
     first = villages[0]
     branch = first.branch
     cm_grid = Grid.objects.filter(village__branch=branch).exclude(village=first).order_by("code").first()  # fmt: skip
-    evaluator_person = Person.objects.filter(village=first, retired_at__isnull=True).order_by("uid").first()  # fmt: skip
+    evaluator_person = (
+        Person.objects.filter(village=first, retired_at__isnull=True, phone_enc__isnull=False)
+        .order_by("uid")
+        .first()
+    )
     customer_person = (
         Person.objects.filter(village=first, relation_to_head="户主", retired_at__isnull=True)
         .order_by("-uid")
@@ -66,7 +70,8 @@ def setup_demo_org() -> list[DemoUser]:
         ("bm", Role.BRANCH_MANAGER, "赵行长", {"branch": branch}, f"{branch.name}"),
         ("cm", Role.CUSTOMER_MANAGER, "陈经理", {"branch": branch},
          f"{first}" + (f" + 网格 {cm_grid.code}" if cm_grid else "")),
-        ("evaluator", Role.EVALUATOR, "村评议员", {"village": first, "person": evaluator_person}, f"{first}"),
+        ("evaluator", Role.EVALUATOR, "村评议员", {"village": first, "person": evaluator_person},
+         f"{first}; or /code-login/ with phone {evaluator_person.phone()} (synthetic)"),
         ("customer", Role.CUSTOMER, customer_person.name if customer_person else "客户",
          {"person": customer_person}, "本户"),
     ]  # fmt: skip

@@ -170,3 +170,19 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} → {self.village or self.grid}"
+
+
+class LoginCode(models.Model):
+    """A one-time sign-in code sent by SMS to an evaluator (villagers have no password).
+    Only a keyed hash of the code is stored; it expires, allows a few attempts, and is
+    used once."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="login_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["staff", "created_at"])]

@@ -165,6 +165,7 @@ AXES_VERBOSE = False  # its log lines would carry usernames and addresses
 
 # Providers (DESIGN.md §4): "simulator" in the demo; a bank connects its real service.
 CUNXIN_IDENTITY_PHOTOS = os.environ.get("CUNXIN_IDENTITY_PHOTOS", "simulator")
+CUNXIN_SMS = os.environ.get("CUNXIN_SMS", "simulator")
 
 # Behind a reverse proxy that terminates HTTPS (docs/operations.md): trust its
 # X-Forwarded-Proto, and take the client address from X-Forwarded-For (one proxy hop)

@@ -15,6 +15,8 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("code-login/", views.code_login, name="code_login"),
+    path("code-login/verify/", views.code_verify, name="code_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import ngettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.audit.chain import record
+from cunxin.org.codelogin import request_code, verify_code
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
 from cunxin.pool.models import PublishRun
+from cunxin.providers.sms import get_sms_provider
 
 
 @require_GET
@@ -82,3 +86,42 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "project/password_change_done.html"
+
+
+CODE_SESSION_KEY = "code_login_staff"
+
+
+@require_http_methods(["GET", "POST"])
+def code_login(request: HttpRequest) -> HttpResponse:
+    """Evaluators sign in with their phone and a one-time code (step 1: the phone)."""
+    if request.method == "POST":
+        staff, sent = request_code(request.POST.get("phone", ""))
+        # the same answer whether or not the number is known (no way to test numbers)
+        request.session[CODE_SESSION_KEY] = staff.pk if staff else 0
+        request.session.pop("code_login_simulated_text", None)
+        if sent is not None and sent.is_simulated:
+            request.session["code_login_simulated_text"] = sent.shown_text
+        return redirect("code_verify")
+    provider = get_sms_provider(settings.CUNXIN_SMS)
+    return render(request, "project/code_login.html", {"provider": provider})
+
+
+@require_http_methods(["GET", "POST"])
+def code_verify(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code. The simulator's message is shown here, labelled as such."""
+    staff_id = request.session.get(CODE_SESSION_KEY)
+    if staff_id is None:
+        return redirect("code_login")
+    error = False
+    if request.method == "POST":
+        staff = verify_code(staff_id, request.POST.get("code", "")) if staff_id else None
+        if staff is not None:
+            request.session.pop("code_login_simulated_text", None)
+            login(request, staff.user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("home")
+        error = True
+    simulated = request.session.get("code_login_simulated_text")
+    return render(
+        request, "project/code_verify.html", {"error": error, "simulated_text": simulated},
+        status=400 if error else 200,
+    )  # fmt: skip
