@@ -163,3 +163,55 @@ def live_server(request):
     server.start()
     yield server
     server.stop()
+
+
+# --- an evaluation in village VA1 (tests/test_evaluation_*.py) ----------------------------
+def make_evaluator(world, username, person):
+    from django.contrib.auth import get_user_model
+
+    from cunxin.org.models import Role, Staff
+    from world import PASSWORD
+
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    Staff.objects.create(user=user, role=Role.EVALUATOR, display_name=username,
+                         village=world.villages["VA1"], person=person)  # fmt: skip
+    return user
+
+
+@pytest.fixture
+def village(world):
+    """VA1 gains two households; evaluators: ev1 (李芳, of household Ha1), ev2 (Ha4),
+    ev3 (Ha5, sibling of 张伟 of Ha1) and ev4 (no person record)."""
+    from cunxin.pool.models import Household
+    from world import make_person
+
+    va1 = world.villages["VA1"]
+    for key, head, birth, seq in (("a4", "周强", "19790606", 51), ("a5", "张军", "19780707", 61)):
+        h = Household.objects.create(
+            uid=f"H{key}", household_no=key, head_uid=f"P{key}1", head_name=head, village=va1,
+            grid=world.grids["GA1a"], member_count=1, content_hash="x", publish_run=world.run,
+        )  # fmt: skip
+        make_person(world, f"{key}1", h, name=head, birth=birth, seq=seq, phone=None,
+                    relation="户主", index=0, village=va1)  # fmt: skip
+    p = world.persons["a51"]
+    p.relations = [["Pa11", "sibling", "grid"]]
+    p.save(update_fields=["relations"])
+    world.users["ev1"] = world.users["evaluator"]
+    world.users["ev2"] = make_evaluator(world, "ev2", world.persons["a41"])
+    world.users["ev3"] = make_evaluator(world, "ev3", world.persons["a51"])
+    world.users["ev4"] = make_evaluator(world, "ev4", None)
+    return world
+
+
+@pytest.fixture
+def project(village):
+    from cunxin.evaluation import actions
+    from cunxin.evaluation.models import PanelRole
+
+    w = village
+    project = actions.do_start_project(w.users["bm_a"], w.villages["VA1"], w.users["cm_a"].staff)
+    for key in ("ev1", "ev2", "ev3", "ev4"):
+        actions.do_add_panel_member(
+            w.users["cm_a"], project, w.users[key].staff, PanelRole.REPRESENTATIVE
+        )
+    return project

@@ -98,6 +98,14 @@ ROWS = [
     Row("logout", (), "post", everyone(302)),
     Row("logout", (), "get", everyone(405)),
     Row("home", (), "get", signed_in(200)),
+    # the evaluator's screens: no round is open in this world, so nobody has any
+    Row("evaluation:home", (), "get", signed_in(404)),
+    Row("evaluation:home", (), "post", everyone(405)),
+    Row("evaluation:review", ("999", "Ha1"), "get", everyone(404)),
+    Row("evaluation:review", ("999", "Ha1"), "post", everyone(404)),
+    Row("evaluation:review", ("999", "Ha1"), "put", everyone(405)),
+    Row("evaluation:photo", ("999", "Pa11"), "get", everyone(404)),
+    Row("evaluation:photo", ("999", "Pa11"), "post", everyone(405)),
     # evaluators' sign-in by phone and code: open to all; an unknown number gets the same
     # answer as a known one, and the code step without a pending code goes back to step 1
     Row("code_login", (), "get", everyone(200)),

@@ -215,7 +215,7 @@ def do_save_review(
     if conflict := conflict_for(member, person, policy):
         raise ValidationError(
             _("You may not review this household (conflict of interest: %(why)s).")
-            % {"why": conflict.relation}
+            % {"why": conflict.label}
         )
     unknown = set(negative_items) - set(policy.negative_items)
     if unknown:

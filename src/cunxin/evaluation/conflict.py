@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from cunxin.lib.relations import RELATION_LABELS
+
 
 @dataclass(frozen=True)
 class Conflict:
     reviewer_uid: str
     member_uid: str
     relation: str  # "self", "household", "spouse", "parent", "child", "sibling"
+
+    @property
+    def label(self) -> str:
+        return RELATION_LABELS.get(self.relation, self.relation)
 
 
 def find_conflict(

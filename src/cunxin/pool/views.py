@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from cunxin.lib import crypto, idnumber
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
+from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.scope import staff_view
 from cunxin.pool import actions
 from cunxin.pool.models import AccessLog, ListColor, Person, PublishRun, Segment
@@ -31,10 +32,6 @@ from cunxin.project.templatetags.cunxin import member_color
 from cunxin.providers.identity import get_provider
 
 PAGE_SIZE = 25
-RELATION_LABELS = {
-    "spouse": "配偶", "parent": "父母", "child": "子女", "sibling": "兄弟姐妹",
-    "grandparent": "祖父母", "grandchild": "孙子女", "household": "同户",
-}  # fmt: skip
 # How a search matched (search_persons), for the result line.
 MATCH_LABELS = {
     "id": pgettext_lazy("search matched by", "full ID number"),

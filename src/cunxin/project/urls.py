@@ -22,6 +22,7 @@ urlpatterns = [
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("pool/", include("cunxin.pool.urls")),
     path("org/", include("cunxin.org.urls")),
+    path("evaluation/", include("cunxin.evaluation.urls")),
     path("audit/", audit_views.trail, name="audit"),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.audit.chain import record
+from cunxin.evaluation.models import Round
 from cunxin.org.codelogin import request_code, verify_code
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
@@ -49,6 +50,11 @@ def home(request: HttpRequest) -> HttpResponse:
         ).select_related("village", "grid__village")
     if scope.role in (Role.HQ_ADMIN, Role.HQ_ANALYST):
         context["last_publish"] = PublishRun.objects.first()
+    if scope.role == Role.EVALUATOR:
+        context["open_round"] = Round.objects.filter(
+            closed_at__isnull=True, project__panel__staff=scope.staff,
+            project__panel__removed_at__isnull=True,
+        ).exists()  # fmt: skip
     if scope.role == Role.CUSTOMER and scope.staff.person_id:
         context["own_household"] = scope.households().first()
     return render(request, "project/home.html", context)

@@ -1,0 +1,145 @@
+"""The evaluator's screens: the households of the open round, and one household's review.
+
+Back to back: these pages read reviews only through `actions.my_reviews`; nothing else
+about other evaluators' reviews exists in them. Every page checks that the user holds an
+active seat on the round's panel and that the round is open (404 otherwise).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cunxin.evaluation import actions
+from cunxin.evaluation.models import PanelMember, ReviewStatus, Round
+from cunxin.lib.masking import mask_id_for_evaluator
+from cunxin.pool.models import Household, Person
+from cunxin.providers.identity import get_provider
+
+PAGE_SIZE = 20
+GRADES = (1, 2, 3, 4, 5)
+
+
+def _open_round_for(user) -> tuple[Round, PanelMember] | None:
+    seat = (
+        PanelMember.objects.filter(
+            staff__user=user, removed_at__isnull=True, project__closed_at__isnull=True,
+            project__rounds__closed_at__isnull=True,
+        )
+        .select_related("project__village", "project__policy", "staff__person")
+        .first()
+    )  # fmt: skip
+    if seat is None:
+        return None
+    rnd = seat.project.rounds.filter(closed_at__isnull=True).first()
+    return rnd, seat
+
+
+def _round_or_404(request: HttpRequest, round_id: int) -> tuple[Round, PanelMember]:
+    if not request.user.is_authenticated:
+        raise Http404
+    found = _open_round_for(request.user)
+    if found is None or found[0].pk != round_id:
+        raise Http404
+    return found
+
+
+@require_GET
+def evaluator_home(request: HttpRequest) -> HttpResponse:
+    """The households to review in the open round, with the evaluator's own progress."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    found = _open_round_for(request.user)
+    if found is None:
+        raise Http404
+    rnd, seat = found
+    households = Household.objects.filter(
+        village_id=rnd.project.village_id, retired_at__isnull=True
+    ).order_by("group_id", "household_no", "uid")
+    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    mine = {}
+    for review in actions.my_reviews(request.user, rnd).select_related("person"):
+        mine.setdefault(review.person.household_id, set()).add(review.status)
+    rows = [(h, _progress(mine.get(h.uid, set()))) for h in page]
+    return render(
+        request, "evaluation/home.html", {"round": rnd, "seat": seat, "page": page, "rows": rows}
+    )
+
+
+def _progress(statuses: set[str]) -> str:
+    if not statuses:
+        return "todo"
+    return "done" if statuses == {ReviewStatus.SUBMITTED} else "draft"
+
+
+@require_http_methods(["GET", "POST"])
+def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpResponse:
+    """One household: every member in their colour, with photo; one review per member."""
+    rnd, seat = _round_or_404(request, round_id)
+    policy = actions.policy_of(rnd.project.policy)
+    try:
+        household = Household.objects.get(
+            uid=uid, village_id=rnd.project.village_id, retired_at__isnull=True
+        )
+    except Household.DoesNotExist:
+        raise Http404 from None
+    members = list(
+        Person.objects.filter(household=household, retired_at__isnull=True).order_by("member_index")
+    )
+    conflict = actions.conflict_for(seat, members[0], policy) if members else None
+    errors: list[str] = []
+    if request.method == "POST":
+        if conflict is not None:
+            raise PermissionDenied
+        submit = request.POST.get("action") == "submit"
+        for person in members:
+            knows = {"yes": True, "no": False}.get(request.POST.get(f"knows-{person.uid}", ""))
+            amount_text = request.POST.get(f"amount-{person.uid}", "").strip()
+            try:
+                amount = int(amount_text) if amount_text else None
+                actions.do_save_review(
+                    request.user, rnd, person, knows_household=knows,
+                    negative_items=request.POST.getlist(f"neg-{person.uid}"),
+                    graded={item: int(v) for item in policy.graded_items
+                            if (v := request.POST.get(f"grade-{person.uid}-{item}", "")) in {str(g) for g in GRADES}},
+                    amount_yuan=amount, submit=submit,
+                )  # fmt: skip
+            except ValueError:
+                errors.append(f"{person.name}: {_('The amount must be a whole number of yuan.')}")
+            except ValidationError as e:
+                errors.append(f"{person.name}: {' '.join(e.messages)}")
+        if not errors:
+            return redirect("evaluation:home")
+    mine = {
+        r.person_id: r for r in actions.my_reviews(request.user, rnd).filter(person__in=members)
+    }
+    provider = get_provider(settings.CUNXIN_IDENTITY_PHOTOS)
+    rows = [(p, mine.get(p.uid), mask_id_for_evaluator(p.id_masked)) for p in members]
+    return render(request, "evaluation/review.html", {
+        "round": rnd, "household": household, "rows": rows, "conflict": conflict,
+        "policy": policy, "grades": GRADES, "errors": errors, "provider": provider,
+        "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m in rows),
+    }, status=400 if errors else 200)  # fmt: skip
+
+
+@require_GET
+def evaluator_photo(request: HttpRequest, round_id: int, uid: str) -> HttpResponse:
+    rnd, _seat = _round_or_404(request, round_id)
+    try:
+        person = Person.objects.get(
+            uid=uid, village_id=rnd.project.village_id, retired_at__isnull=True
+        )
+    except Person.DoesNotExist:
+        raise Http404 from None
+    photo = get_provider(settings.CUNXIN_IDENTITY_PHOTOS).photo(
+        person.uid, gender=person.gender or None, age=person.age()
+    )
+    response = HttpResponse(photo.content, content_type=photo.content_type)
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
