@@ -178,20 +178,22 @@ def make_evaluator(world, username, person):
     return user
 
 
-@pytest.fixture
-def village(world):
+def add_evaluation_village(world):
     """VA1 gains two households; evaluators: ev1 (李芳, of household Ha1), ev2 (Ha4),
     ev3 (Ha5, sibling of 张伟 of Ha1) and ev4 (no person record)."""
     from cunxin.pool.models import Household
     from world import make_person
 
     va1 = world.villages["VA1"]
-    for key, head, birth, seq in (("a4", "周强", "19790606", 51), ("a5", "张军", "19780707", 61)):
+    for key, head, birth, seq, phone in (
+        ("a4", "周强", "19790606", 51, "13800000051"),
+        ("a5", "张军", "19780707", 61, None),
+    ):
         h = Household.objects.create(
             uid=f"H{key}", household_no=key, head_uid=f"P{key}1", head_name=head, village=va1,
             grid=world.grids["GA1a"], member_count=1, content_hash="x", publish_run=world.run,
         )  # fmt: skip
-        make_person(world, f"{key}1", h, name=head, birth=birth, seq=seq, phone=None,
+        make_person(world, f"{key}1", h, name=head, birth=birth, seq=seq, phone=phone,
                     relation="户主", index=0, village=va1)  # fmt: skip
     p = world.persons["a51"]
     p.relations = [["Pa11", "sibling", "grid"]]
@@ -201,6 +203,11 @@ def village(world):
     world.users["ev3"] = make_evaluator(world, "ev3", world.persons["a51"])
     world.users["ev4"] = make_evaluator(world, "ev4", None)
     return world
+
+
+@pytest.fixture
+def village(world):
+    return add_evaluation_village(world)
 
 
 @pytest.fixture

@@ -258,3 +258,59 @@ def test_a_villager_changes_their_password_on_a_phone(live_server, bank, phone_p
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     assert page.url.startswith(f"{base}/login/")
+
+
+def test_an_evaluator_signs_in_with_a_code_reviews_resumes_and_submits(
+    live_server, phone_page, bank, shot
+):
+    """Issue 4: a villager on a phone, back to back, with the SMS simulator's code."""
+    from conftest import add_evaluation_village
+    from cunxin.evaluation import actions
+    from cunxin.evaluation.models import PanelRole, Review, ReviewStatus, RoundKind
+
+    w = add_evaluation_village(bank)
+    project = actions.do_start_project(w.users["bm_a"], w.villages["VA1"], w.users["cm_a"].staff)
+    for key in ("ev1", "ev2", "ev3", "ev4"):
+        actions.do_add_panel_member(
+            w.users["cm_a"], project, w.users[key].staff, PanelRole.REPRESENTATIVE
+        )
+    rnd = actions.do_open_round(w.users["cm_a"], project, RoundKind.FIRST)
+    page, base = phone_page, live_server.url
+
+    # sign in with the phone and the code the simulator shows (and says it is one)
+    page.goto(f"{base}/code-login/")
+    page.get_by_test_id("phone").fill("13800000051")
+    shot(page, "e01-code-login.png")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/code-login/verify/")
+    sms = page.get_by_test_id("simulated-sms").inner_text()
+    code = re.search(r"(\d{6})", sms).group(1)
+    shot(page, "e02-code-shown-by-simulator.png")
+    page.get_by_test_id("code").fill(code)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+    # the open round's households; open 张伟's
+    page.goto(f"{base}/evaluation/")
+    assert page.get_by_test_id("household-row").count() == 3
+    shot(page, "e03-households.png")
+    page.locator(f"a[href='/evaluation/rounds/{rnd.pk}/households/Ha1/']").click()
+    assert page.get_by_test_id("review-member").count() == 2
+    assert_fits_phone_width(page)
+    page.locator("input[name='knows-Pa11'][value='yes']").check()
+    page.locator("#amount-Pa11").fill("30000")
+    shot(page, "e04-review.png")
+    page.locator("button[name=action][value=draft]").click()
+    page.wait_for_url(f"{base}/evaluation/")
+
+    # resume: the draft is there; change it and submit
+    page.locator(f"a[href='/evaluation/rounds/{rnd.pk}/households/Ha1/']").click()
+    assert page.locator("#amount-Pa11").input_value() == "30000"
+    page.locator("#amount-Pa11").fill("35000")
+    page.locator("input[name='knows-Pa12'][value='no']").check()
+    page.locator("button[name=action][value=submit]").click()
+    page.wait_for_url(f"{base}/evaluation/")
+    shot(page, "e05-submitted.png")
+    mine = {r.person_id: r for r in Review.objects.filter(reviewer__staff__user=w.users["ev2"])}
+    assert mine["Pa11"].status == ReviewStatus.SUBMITTED and mine["Pa11"].amount_yuan == 35_000
+    assert mine["Pa12"].knows_household is False
