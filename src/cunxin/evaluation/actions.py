@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -230,7 +230,7 @@ def do_save_review(
     if submit and knows_household is None:
         raise ValidationError(_("Say whether you know this household."))
     with transaction.atomic():
-        if not Round.objects.select_for_update().filter(pk=rnd.pk, closed_at__isnull=True).exists():
+        if not _round_still_open(rnd):
             raise ValidationError(_("This round is closed."))
         review, _created = Review.objects.select_for_update().get_or_create(
             round=rnd, reviewer=member, person=person
@@ -255,6 +255,16 @@ def do_save_review(
                 after={"status": review.status},
             )
     return review
+
+
+def _round_still_open(rnd: Round) -> bool:
+    """Read the round under a shared lock: submissions do not wait for each other, but a
+    close (which takes the row exclusively) waits for them, and they for it."""
+    with connection.cursor() as cursor:
+        lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"SELECT closed_at FROM evaluation_round WHERE id = %s{lock}", [rnd.pk])
+        row = cursor.fetchone()
+    return row is not None and row[0] is None
 
 
 def my_reviews(user, rnd: Round):
