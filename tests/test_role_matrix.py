@@ -106,6 +106,21 @@ ROWS = [
     Row("evaluation:review", ("999", "Ha1"), "put", everyone(405)),
     Row("evaluation:photo", ("999", "Pa11"), "get", everyone(404)),
     Row("evaluation:photo", ("999", "Pa11"), "post", everyone(405)),
+    # the bank's side of evaluation (behaviour in tests/test_evaluation_staff.py)
+    Row("evaluation:projects", (), "get", staff(200)),
+    Row(
+        "evaluation:projects",
+        (),
+        "post",
+        staff(400, hq_analyst=403, cm_a=403, cm_b=403),
+        {"village": "NOPE"},
+    ),
+    Row("evaluation:projects", (), "put", everyone(405)),
+    Row("evaluation:project", ("999",), "get", staff(404)),
+    Row("evaluation:project", ("999",), "post", staff(404), {"op": "open"}),
+    Row("evaluation:project", ("999",), "put", everyone(405)),
+    Row("evaluation:round_results", ("999",), "get", staff(404)),
+    Row("evaluation:round_results", ("999",), "post", everyone(405)),
     # evaluators' sign-in by phone and code: open to all; an unknown number gets the same
     # answer as a known one, and the code step without a pending code goes back to step 1
     Row("code_login", (), "get", everyone(200)),
