@@ -63,3 +63,27 @@ def test_a_bad_operation_says_why(client, village):
     client.force_login(w.users["cm_a"])
     response = client.post(reverse("evaluation:project", args=[project.pk]), {"op": "open", "kind": RoundKind.FIRST})  # fmt: skip
     assert response.status_code == 400  # no panel yet
+
+
+@pytest.mark.django_db
+def test_removing_a_panel_member_on_the_page_voids_their_drafts(client, project, village):
+    from cunxin.evaluation.models import ReviewStatus
+
+    w = village
+    rnd = actions.do_open_round(w.users["cm_a"], project, RoundKind.FIRST)
+    draft = actions.do_save_review(w.users["ev4"], rnd, w.persons["a11"], knows_household=True,
+                                   negative_items=[], graded={}, amount_yuan=1_000, submit=False)  # fmt: skip
+    client.force_login(w.users["cm_a"])
+    url = reverse("evaluation:project", args=[project.pk])
+    assert (
+        client.post(url, {"op": "remove", "member": draft.reviewer_id, "reason": ""}).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            url, {"op": "remove", "member": draft.reviewer_id, "reason": "搬走了"}
+        ).status_code
+        == 302
+    )
+    draft.refresh_from_db()
+    assert draft.status == ReviewStatus.VOID and "搬走了" in draft.void_reason

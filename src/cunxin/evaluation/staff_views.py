@@ -64,7 +64,8 @@ def projects(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_view
 def project(request: HttpRequest, pk: int) -> HttpResponse:
-    """A project's panel and rounds. POST `op`: add (a panel member), open, close."""
+    """A project's panel and rounds. POST `op`: add or remove (a panel member), open,
+    close (a round)."""
     scope = request.scope
     proj = _project_or_404(scope, pk)
     error = ""
@@ -82,6 +83,17 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
                     request.user, proj, staff, request.POST.get("role", PanelRole.REPRESENTATIVE),
                     alternate=request.POST.get("alternate") == "on",
                 )  # fmt: skip
+            elif op == "remove":
+                member = proj.panel.filter(pk=request.POST.get("member") or 0).first()
+                if member is None:
+                    raise ValidationError(_("Choose a panel member."))
+                voided = actions.do_remove_panel_member(
+                    request.user, member, request.POST.get("reason", "")
+                )
+                if voided:
+                    messages.info(
+                        request, _("%(n)s unfinished reviews were voided.") % {"n": voided}
+                    )
             elif op == "open":
                 actions.do_open_round(request.user, proj, request.POST.get("kind", ""))
             elif op == "close":
