@@ -20,6 +20,7 @@ from cunxin.evaluation import actions
 from cunxin.evaluation.models import PanelMember, ReviewStatus, Round
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.pool.models import Household, Person
+from cunxin.pool.views import photo_response
 from cunxin.providers.identity import get_provider
 
 PAGE_SIZE = 20
@@ -137,9 +138,4 @@ def evaluator_photo(request: HttpRequest, round_id: int, uid: str) -> HttpRespon
         )
     except Person.DoesNotExist:
         raise Http404 from None
-    photo = get_provider(settings.CUNXIN_IDENTITY_PHOTOS).photo(
-        person.uid, gender=person.gender or None, age=person.age()
-    )
-    response = HttpResponse(photo.content, content_type=photo.content_type)
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    return photo_response(person)
