@@ -9,9 +9,12 @@ round is open.
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,14 +23,17 @@ from cunxin.evaluation import aggregate as rules
 from cunxin.evaluation.conflict import Conflict, find_conflict
 from cunxin.evaluation.models import (
     PanelMember,
+    Photo,
     PolicyVersion,
     Project,
+    QaCheck,
     Review,
     ReviewStatus,
     Round,
     RoundKind,
     Stage,
     Verdict,
+    VerdictChange,
 )
 from cunxin.evaluation.policy import AmountRule, EvaluationPolicy
 from cunxin.org.models import Role, Staff, Village
@@ -157,6 +163,13 @@ def do_open_round(actor, project: Project, kind: str) -> Round:
             )
         if project.rounds.filter(kind=kind).exists():
             raise ValidationError(_("This round has already been held."))
+        if (
+            kind != RoundKind.FIRST
+            and not project.rounds.filter(kind=RoundKind.FIRST, closed_at__isnull=False).exists()
+        ):
+            raise ValidationError(_("Close the first review before this round."))
+        if kind == RoundKind.RE_REVIEW and project.rounds.filter(kind=RoundKind.SIGN_OFF).exists():
+            raise ValidationError(_("The evaluation has already been signed off."))
         rnd = Round.objects.create(project=project, kind=kind, opened_at=timezone.now())
         if project.stage == Stage.COLLECTING:
             project.stage = Stage.EVALUATING
@@ -210,6 +223,8 @@ def do_save_review(
     policy = policy_of(rnd.project.policy)
     if not rnd.is_open:
         raise ValidationError(_("This round is closed."))
+    if rnd.kind != RoundKind.FIRST:
+        raise PermissionDenied  # villagers review in the first round only
     if person.village_id != rnd.project.village_id or person.retired_at is not None:
         raise PermissionDenied
     if conflict := conflict_for(member, person, policy):
@@ -276,47 +291,225 @@ def my_reviews(user, rnd: Round):
 
 # --- closing -----------------------------------------------------------------------------
 def do_close_round(actor, rnd: Round) -> int:
-    """Close the round and store a verdict (with its inputs) per reviewed person."""
+    """Close the round and store a verdict (with its inputs) per person. Returns how many.
+
+    初评: the panel's reviews are aggregated and a QA sample is drawn (验收).
+    复评: the first round's verdicts with the customer manager's changes applied.
+    审定: the branch signs off the latest verdicts; the project moves on to visits and the
+    visit tasks are made. Only a branch manager or an HQ admin signs off."""
     _manage(actor, rnd.project)
+    if rnd.kind == RoundKind.SIGN_OFF and scope_for(actor).role not in (
+        Role.HQ_ADMIN, Role.BRANCH_MANAGER,
+    ):  # fmt: skip
+        raise PermissionDenied
     policy = policy_of(rnd.project.policy)
+    extra: dict = {}
     with transaction.atomic():
-        rnd = Round.objects.select_for_update().get(pk=rnd.pk)
+        rnd = Round.objects.select_for_update().select_related("project").get(pk=rnd.pk)
         if not rnd.is_open:
             raise ValidationError(_("This round is already closed."))
         rnd.closed_at = timezone.now()
         rnd.save(update_fields=["closed_at"])
-        submitted = list(
-            rnd.reviews.filter(status=ReviewStatus.SUBMITTED).select_related(
-                "reviewer__staff__person", "person"
+        if rnd.kind == RoundKind.FIRST:
+            verdicts = _aggregate_round(rnd, policy)
+            extra["qa_drawn"] = draw_qa_sample(rnd, policy)
+        else:
+            previous = (
+                rnd.project.rounds.filter(closed_at__isnull=False)
+                .exclude(pk=rnd.pk)
+                .order_by("-closed_at")
+                .first()
             )
-        )
-        by_person: dict[str, list] = {}
-        for r in submitted:
-            by_person.setdefault(r.person_id, []).append(r)
-        verdicts = []
-        for uid, reviews in by_person.items():
-            person = reviews[0].person
-            inputs = []
-            for r in reviews:
-                conflict = conflict_for(r.reviewer, person, policy)
-                inputs.append(rules.Review(
-                    reviewer=str(r.reviewer_id), person_uid=uid, knows_household=bool(r.knows_household),
-                    negative_items=frozenset(r.negative_items), graded=r.graded,
-                    amount_yuan=r.amount_yuan, conflict=conflict.relation if conflict else None,
-                ))  # fmt: skip
-            v = rules.aggregate(uid, inputs, policy)
-            verdicts.append(Verdict(
-                round=rnd, person_id=uid, color=v.color, amount_yuan=v.amount_yuan,
-                valid_reviews=v.valid_reviews, reasons=list(v.reasons),
-                inputs={"policy": policy.version, "reviews": [
-                    {"reviewer": i.reviewer, "knows": i.knows_household, "items": sorted(i.negative_items),
-                     "amount": i.amount_yuan, "excluded": v.excluded.get(i.reviewer)} for i in inputs]},
-            ))  # fmt: skip
+            verdicts = _carry_verdicts(rnd, previous)
         Verdict.objects.bulk_create(verdicts)
+        if rnd.kind == RoundKind.SIGN_OFF:
+            from cunxin.visits.actions import make_visit_tasks  # visits build on evaluation
+
+            project = rnd.project
+            project.stage = Stage.VISITING
+            project.save(update_fields=["stage"])
+            extra["visit_tasks"] = make_visit_tasks(project, rnd, policy)
         record(
             actor,
             "evaluation.round.close",
             rnd,
-            after={"verdicts": len(verdicts), "reviews": len(submitted)},
+            after={"kind": rnd.kind, "verdicts": len(verdicts), **extra},
         )
     return len(verdicts)
+
+
+def _aggregate_round(rnd: Round, policy: EvaluationPolicy) -> list[Verdict]:
+    submitted = list(
+        rnd.reviews.filter(status=ReviewStatus.SUBMITTED).select_related(
+            "reviewer__staff__person", "person"
+        )
+    )
+    by_person: dict[str, list] = {}
+    for r in submitted:
+        by_person.setdefault(r.person_id, []).append(r)
+    verdicts = []
+    for uid, reviews in by_person.items():
+        person = reviews[0].person
+        inputs = []
+        for r in reviews:
+            conflict = conflict_for(r.reviewer, person, policy)
+            inputs.append(rules.Review(
+                reviewer=str(r.reviewer_id), person_uid=uid, knows_household=bool(r.knows_household),
+                negative_items=frozenset(r.negative_items), graded=r.graded,
+                amount_yuan=r.amount_yuan, conflict=conflict.relation if conflict else None,
+            ))  # fmt: skip
+        v = rules.aggregate(uid, inputs, policy)
+        verdicts.append(Verdict(
+            round=rnd, person_id=uid, color=v.color, amount_yuan=v.amount_yuan,
+            valid_reviews=v.valid_reviews, reasons=list(v.reasons),
+            inputs={"policy": policy.version, "reviews": [
+                {"reviewer": i.reviewer, "knows": i.knows_household, "items": sorted(i.negative_items),
+                 "amount": i.amount_yuan, "excluded": v.excluded.get(i.reviewer)} for i in inputs]},
+        ))  # fmt: skip
+    return verdicts
+
+
+def _carry_verdicts(rnd: Round, previous: Round) -> list[Verdict]:
+    """The previous round's verdicts, with this round's changes (复评) applied; each keeps
+    where it came from and, when changed, the change."""
+    changes = {c.person_id: c for c in rnd.changes.select_related("by")}
+    verdicts = []
+    for v in previous.verdicts.all():
+        change = changes.get(v.person_id)
+        inputs = {"from_round": previous.pk, "from_verdict": v.pk}
+        color, amount, reasons = v.color, v.amount_yuan, list(v.reasons)
+        if change is not None:
+            color, amount = change.color, change.amount_yuan
+            reasons.append(f"re-review: {change.reason}")
+            inputs["change"] = {
+                "by": change.by_id,
+                "before": change.before,
+                "reason": change.reason,
+            }
+        verdicts.append(Verdict(
+            round=rnd, person_id=v.person_id, color=color, amount_yuan=amount,
+            valid_reviews=v.valid_reviews, reasons=reasons, inputs=inputs,
+        ))  # fmt: skip
+    return verdicts
+
+
+VERDICT_COLORS = ("white", "grey", "black")
+
+
+def do_change_verdict(
+    actor, rnd: Round, person: Person, *, color: str, amount_yuan: int | None, reason: str
+) -> VerdictChange:
+    """复评: change one person's first-round verdict in the open re-review round, with a
+    reason. Changing it again replaces the change (the audit trail keeps each one)."""
+    _manage(actor, rnd.project)
+    staff = scope_for(actor).staff
+    policy = policy_of(rnd.project.policy)
+    if rnd.kind != RoundKind.RE_REVIEW:
+        raise ValidationError(_("Verdicts are changed in the re-review round."))
+    if color not in VERDICT_COLORS:
+        raise ValidationError(_("Choose white, grey or black."))
+    if color == "black":
+        amount_yuan = None
+    elif amount_yuan is None or not 0 <= amount_yuan <= policy.amount_cap_yuan:
+        raise ValidationError(
+            _("The amount must be between 0 and %(cap)s yuan.") % {"cap": policy.amount_cap_yuan}
+        )
+    if not reason.strip():
+        raise ValidationError(_("Give a reason."))
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=rnd.pk)
+        if not rnd.is_open:
+            raise ValidationError(_("This round is closed."))
+        first = Verdict.objects.filter(
+            round__project_id=rnd.project_id, round__kind=RoundKind.FIRST, person=person
+        ).first()
+        if first is None:
+            raise ValidationError(_("This person has no first-round verdict."))
+        before = {"color": first.color, "amount_yuan": first.amount_yuan}
+        change, _created = VerdictChange.objects.update_or_create(
+            round=rnd, person=person,
+            defaults={"before": before, "color": color, "amount_yuan": amount_yuan,
+                      "reason": reason.strip()[:200], "by": staff, "at": timezone.now()},
+        )  # fmt: skip
+        record(actor, "evaluation.verdict.change", change, before=before,
+               after={"color": color, "amount_yuan": amount_yuan, "reason": change.reason})  # fmt: skip
+    return change
+
+
+# --- QA sampling (验收) ---------------------------------------------------------------------
+def draw_qa_sample(rnd: Round, policy: EvaluationPolicy, rng: random.Random | None = None) -> int:
+    """Draw `qa_share` of the round's submitted reviews (at least one when there are any
+    and the share is not 0) for re-check. Called in the transaction that closes the round."""
+    rng = rng or random.SystemRandom()
+    ids = sorted(rnd.reviews.filter(status=ReviewStatus.SUBMITTED).values_list("pk", flat=True))
+    if not ids or policy.qa_share <= 0:
+        return 0
+    n = min(len(ids), max(1, math.ceil(policy.qa_share * len(ids))))
+    now = timezone.now()
+    QaCheck.objects.bulk_create(QaCheck(review_id=pk, drawn_at=now) for pk in rng.sample(ids, n))
+    return n
+
+
+def store_photo(staff: Staff, kind: str, image, latitude=None, longitude=None) -> Photo:
+    """A cleaned image (`cunxin.lib.images`) as a Photo row; the place is a field."""
+    return Photo.objects.create(
+        kind=kind, content_type=image.content_type, data=image.data, width=image.width,
+        height=image.height, latitude=latitude, longitude=longitude, taken_by=staff,
+        taken_at=timezone.now(),
+    )  # fmt: skip
+
+
+def do_record_qa(
+    actor, check: QaCheck, *, passed: bool, note: str, photo, signature,
+    latitude=None, longitude=None,
+) -> QaCheck:  # fmt: skip
+    """Record a re-check: pass or fail, a note (required on fail), a photo and the
+    checker's signature (both cleaned images). The checker is bank staff in scope other
+    than the project's responsible customer manager, and a check is recorded once."""
+    project = check.review.round.project
+    _manage(actor, project)
+    staff = scope_for(actor).staff
+    if staff.pk == project.responsible_id:
+        raise ValidationError(
+            _("The project's responsible customer manager may not re-check its reviews.")
+        )
+    if not passed and not note.strip():
+        raise ValidationError(_("Say what did not hold up."))
+    if photo is None or signature is None:
+        raise ValidationError(_("A photo and a signature are required."))
+    with transaction.atomic():
+        check = QaCheck.objects.select_for_update().get(pk=check.pk)
+        if check.checked_at is not None:
+            raise ValidationError(_("This review has already been re-checked."))
+        check.checker, check.checked_at = staff, timezone.now()
+        check.passed, check.note = passed, note.strip()[:500]
+        check.photo = store_photo(staff, "qa", photo, latitude, longitude)
+        check.signature = store_photo(staff, "signature", signature)
+        check.save()
+        record(actor, "evaluation.qa.check", check,
+               after={"review": check.review_id, "passed": passed, "photo": check.photo_id})  # fmt: skip
+    return check
+
+
+def qa_pass_rates(villages) -> list[dict]:
+    """Per village in `villages`: drawn, checked, passed and the pass rate (None when
+    nothing is checked yet)."""
+    rows = (
+        QaCheck.objects.filter(review__round__project__village__in=villages)
+        .values("review__round__project__village_id", "review__round__project__village__name")
+        .annotate(
+            drawn=Count("pk"),
+            checked=Count("pk", filter=Q(checked_at__isnull=False)),
+            passed=Count("pk", filter=Q(passed=True)),
+        )
+        .order_by("review__round__project__village_id")
+    )
+    return [
+        {
+            "village": r["review__round__project__village_id"],
+            "name": r["review__round__project__village__name"],
+            "drawn": r["drawn"], "checked": r["checked"], "passed": r["passed"],
+            "rate": (r["passed"] / r["checked"]) if r["checked"] else None,
+        }
+        for r in rows
+    ]  # fmt: skip

@@ -125,6 +125,11 @@ class Round(models.Model):
         return self.closed_at is None
 
 
+class Source(models.TextChoices):
+    APP = "app", _("On the phone")
+    PAPER = "paper", _("Paper sheet, entered by staff")
+
+
 class ReviewStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -147,6 +152,11 @@ class Review(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=200, blank=True)
+    # a paper sheet typed in by staff (DESIGN.md §2, during roll-out): who entered it
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.APP)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("review")
@@ -173,3 +183,57 @@ class Verdict(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "person"], name="one_verdict_per_person_round")
         ]
+
+
+class VerdictChange(models.Model):
+    """复评: a customer manager's change to a first-round verdict, with the reason. The
+    first round's verdict is kept; the re-review round's verdict applies the change."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="changes")
+    person = models.ForeignKey("pool.Person", on_delete=models.PROTECT, related_name="+")
+    before = models.JSONField(default=dict)
+    color = models.CharField(max_length=16)
+    amount_yuan = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "person"], name="one_change_per_person_round")
+        ]
+
+
+class Photo(models.Model):
+    """An image taken in the field (visit photo, QA photo, signature). Stored re-encoded
+    without any metadata (`cunxin.lib.images`); where it was taken is a field, not EXIF."""
+
+    kind = models.CharField(max_length=16)  # visit | qa | signature
+    content_type = models.CharField(max_length=32)
+    data = models.BinaryField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
+    taken_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    taken_at = models.DateTimeField()
+
+
+class QaCheck(models.Model):
+    """验收: one submitted review drawn at random for re-check by another staff member,
+    who records pass or fail, with a photo and a signature."""
+
+    review = models.OneToOneField(Review, on_delete=models.PROTECT, related_name="qa_check")
+    drawn_at = models.DateTimeField()
+    checker = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    passed = models.BooleanField(null=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    photo = models.ForeignKey(
+        Photo, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signature = models.ForeignKey(
+        Photo, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )

@@ -52,3 +52,10 @@ class EvaluationPolicy:
     conflicting_relations: frozenset[str] = frozenset(
         {"household", "spouse", "parent", "child", "sibling"}
     )
+    # 验收: the share of a first round's submitted reviews drawn for re-check at close
+    qa_share: float = 0.05
+    # 走访: after sign-off every grey (and insufficient) household is visited, every
+    # household with a member's evaluation amount above the threshold, and this share of
+    # the rest, drawn at random
+    visit_amount_threshold_yuan: int = 100_000
+    visit_sample_share: float = 0.10

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "cunxin.org",
     "cunxin.pool",
     "cunxin.evaluation",
+    "cunxin.visits",
 ]
 
 MIDDLEWARE = [
