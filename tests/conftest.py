@@ -222,3 +222,49 @@ def project(village):
             w.users["cm_a"], project, w.users[key].staff, PanelRole.REPRESENTATIVE
         )
     return project
+
+
+def run_first_round(w, project):
+    """Open and close a first round in VA1 with reviews that give: 张伟 (Pa11) white
+    125,000 (above the visit threshold), 李芳 (Pa12) white 50,000, 周强 (Pa41) grey (one
+    negative item of three), 张军 (Pa51) white 50,000. Returns the closed round."""
+    from cunxin.evaluation import actions
+    from cunxin.evaluation.models import RoundKind
+
+    rnd = actions.do_open_round(w.users["cm_a"], project, RoundKind.FIRST)
+    reviews = {
+        "a11": {"ev2": 120_000, "ev4": 130_000},
+        "a12": {"ev2": 40_000, "ev4": 60_000},
+        "a41": {"ev1": 30_000, "ev3": 30_000, "ev4": 30_000},
+        "a51": {"ev1": 50_000, "ev2": 50_000},
+    }
+    for person, by in reviews.items():
+        for ev, amount in by.items():
+            negative = ["vice"] if (person, ev) == ("a41", "ev1") else []
+            actions.do_save_review(w.users[ev], rnd, w.persons[person], knows_household=True,
+                                   negative_items=negative, graded={"health": 4},
+                                   amount_yuan=amount, submit=True)  # fmt: skip
+    actions.do_close_round(w.users["cm_a"], rnd)
+    return rnd
+
+
+def sign_off(w, project):
+    """First round (run_first_round), no re-review, the branch manager's sign-off."""
+    from cunxin.evaluation import actions
+    from cunxin.evaluation.models import RoundKind
+
+    run_first_round(w, project)
+    rnd = actions.do_open_round(w.users["bm_a"], project, RoundKind.SIGN_OFF)
+    actions.do_close_round(w.users["bm_a"], rnd)
+    return rnd
+
+
+@pytest.fixture(autouse=True)
+def bank_language():
+    """Every test starts in the app's language (zh-Hans, as a user's request would): a
+    message a test reads outside a request must not depend on which test ran before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield

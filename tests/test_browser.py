@@ -299,6 +299,10 @@ def test_an_evaluator_signs_in_with_a_code_reviews_resumes_and_submits(
     assert_fits_phone_width(page)
     page.locator("input[name='knows-Pa11'][value='yes']").check()
     page.locator("#amount-Pa11").fill("30000")
+    graded = page.get_by_test_id("review-member").first.locator("details").nth(1)
+    graded.locator("summary").click()
+    graded.locator("input[name='grade-Pa11-health'][value='4']").check()
+    assert_fits_phone_width(page)
     shot(page, "e04-review.png")
     page.locator("button[name=action][value=draft]").click()
     page.wait_for_url(f"{base}/evaluation/")
@@ -313,4 +317,74 @@ def test_an_evaluator_signs_in_with_a_code_reviews_resumes_and_submits(
     shot(page, "e05-submitted.png")
     mine = {r.person_id: r for r in Review.objects.filter(reviewer__staff__user=w.users["ev2"])}
     assert mine["Pa11"].status == ReviewStatus.SUBMITTED and mine["Pa11"].amount_yuan == 35_000
+    assert mine["Pa11"].graded == {"health": 4}
     assert mine["Pa12"].knows_household is False
+
+
+def test_a_customer_manager_visits_the_nearest_household_with_a_photo(
+    live_server, phone_page, bank, shot
+):
+    """Issue 4: after sign-off, the CM's tasks nearest first; a visit with a photo taken on
+    the phone (its EXIF location is not stored; the browser's location is)."""
+    import io
+    from decimal import Decimal
+
+    from PIL import Image
+
+    from conftest import add_evaluation_village, sign_off
+    from cunxin.evaluation import actions
+    from cunxin.evaluation.models import PanelRole
+    from cunxin.pool.models import Household
+    from cunxin.visits.models import Visit
+
+    w = add_evaluation_village(bank)
+    project = actions.do_start_project(w.users["bm_a"], w.villages["VA1"], w.users["cm_a"].staff)
+    for key in ("ev1", "ev2", "ev3", "ev4"):
+        actions.do_add_panel_member(w.users["cm_a"], project, w.users[key].staff, PanelRole.REPRESENTATIVE)  # fmt: skip
+    sign_off(w, project)
+    for uid, lat, lon in (("Ha1", "30.2500", "120.1700"), ("Ha4", "30.2000", "120.1000"),
+                          ("Ha5", "30.2600", "120.1710")):  # fmt: skip
+        Household.objects.filter(uid=uid).update(latitude=Decimal(lat), longitude=Decimal(lon))
+    page, base = phone_page, live_server.url
+    page.context.grant_permissions(["geolocation"], origin=base)
+    page.context.set_geolocation({"latitude": 30.2499, "longitude": 120.1701})
+
+    sign_in(page, base, "cm_a")
+    page.get_by_test_id("nav-visits").click()
+    page.wait_for_url(f"{base}/visits/")
+    assert page.get_by_test_id("task-row").count() == 3
+    page.get_by_test_id("sort-by-distance").click()
+    page.wait_for_url(re.compile(r".*/visits/\?lat=30\.2499\d*&lon=120\.1701\d*$"))
+    first = page.get_by_test_id("task-row").first
+    assert "张伟" in first.inner_text()  # Ha1 is next door
+    assert_fits_phone_width(page)
+    shot(page, "v01-tasks-nearest-first.png")
+
+    first.locator("a").click()
+    page.wait_for_selector("[data-testid=visit-form]")
+    # the location arrives from the browser into the form
+    page.wait_for_function("document.querySelector('input[name=lat]').value !== ''")
+    assert page.locator("#survey-Pa11").input_value() == "125000"  # pre-filled
+    page.locator("#survey-Pa11").fill("90000")
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 0.0, 0.0), 3: "E", 4: (121.0, 0.0, 0.0)}
+    Image.new("RGB", (800, 600), (90, 140, 60)).save(buf, "JPEG", exif=exif)
+    page.locator("#photos").set_input_files(
+        {"name": "house.jpg", "mimeType": "image/jpeg", "buffer": buf.getvalue()}
+    )
+    assert_fits_phone_width(page)
+    shot(page, "v02-visit-form.png")
+    page.locator("[data-testid=visit-form] button[type=submit]").click()
+    page.wait_for_url(f"{base}/visits/")
+    assert page.get_by_test_id("task-row").count() == 2
+    visit = Visit.objects.get(task__household_id="Ha1")
+    assert (float(visit.latitude), float(visit.longitude)) == (30.2499, 120.1701)
+    assert visit.members.get(person_id="Pa11").survey_amount_yuan == 90_000
+    photo = visit.photos.get()
+    assert b"Exif" not in bytes(photo.data)
+
+    page.goto(f"{base}/visits/tasks/{visit.task_id}/")
+    assert page.get_by_test_id("visit-photo").count() == 1
+    assert page.evaluate("document.querySelector('[data-testid=visit-photo]').naturalWidth") == 800
+    shot(page, "v03-visit-recorded.png")

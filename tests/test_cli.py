@@ -43,13 +43,18 @@ def test_it_refuses_an_unknown_engine(tmp_path):
 
 
 def test_the_demo_synthesises_builds_publishes_and_prints_users(tmp_path):
-    out = run("demo", "--dir", str(tmp_path / "demo"), "--scale", "0.002", "--no-serve")
+    # scale 0.01: two villages in the demo branch (one under review, one signed off)
+    out = run("demo", "--dir", str(tmp_path / "demo"), "--scale", "0.01", "--no-serve")
     assert out.returncode == 0, out.stderr
     assert "pool built in" in out.stdout
     assert "published pool run" in out.stdout
     for user in ("hq-admin", "hq-analyst", "bm", "cm", "evaluator", "customer"):
         assert any(line.split()[:1] == [user] for line in out.stdout.splitlines()), user
     assert "SIMULATORS" in out.stdout
+    # one village under review, one signed off with visit tasks from a simulated panel
+    evaluation = [line for line in out.stdout.splitlines() if "evaluation demo:" in line]
+    assert len(evaluation) == 2, out.stdout
+    assert any("visit tasks for cm (SIMULATED" in line for line in evaluation)
     assert (tmp_path / "demo" / "cunxin.sqlite3").exists()
     assert "quality report:" in out.stdout
     assert (tmp_path / "demo" / "pool" / "person.parquet").exists()

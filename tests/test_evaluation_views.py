@@ -64,6 +64,23 @@ def test_a_bad_amount_is_refused_with_a_message(client, village, open_round):
 
 
 @pytest.mark.django_db
+def test_a_household_is_saved_whole_or_not_at_all_and_keeps_what_was_typed(client, village, open_round):  # fmt: skip
+    client.force_login(village.users["ev2"])
+    # 张伟's review is fine, 李芳's amount is over the cap: neither is stored
+    post = {"action": "submit", "knows-Pa11": "yes", "amount-Pa11": "31000",
+            "grade-Pa11-health": "4", "neg-Pa11": ["vice"],
+            "knows-Pa12": "yes", "amount-Pa12": "999999"}  # fmt: skip
+    response = client.post(review_url(open_round), post)
+    body = response.content.decode()
+    assert response.status_code == 400 and "李芳" in body
+    assert not Review.objects.filter(reviewer__staff__user=village.users["ev2"]).exists()
+    # what was typed is on the page again, for both members
+    assert 'value="31000"' in body and 'value="999999"' in body
+    assert 'name="grade-Pa11-health" value="4" checked' in body
+    assert 'value="vice" checked' in body
+
+
+@pytest.mark.django_db
 def test_another_evaluators_review_is_nowhere_on_my_pages(client, village, open_round):
     actions.do_save_review(village.users["ev2"], open_round, village.persons["a11"], knows_household=True,
                            negative_items=["vice"], graded={}, amount_yuan=43_210, submit=True)  # fmt: skip

@@ -121,6 +121,49 @@ ROWS = [
     Row("evaluation:project", ("999",), "put", everyone(405)),
     Row("evaluation:round_results", ("999",), "get", staff(404)),
     Row("evaluation:round_results", ("999",), "post", everyone(405)),
+    Row("evaluation:rereview", ("999",), "get", staff(404)),
+    Row("evaluation:rereview", ("999",), "post", staff(404), {"person": "Pa11"}),
+    Row("evaluation:rereview", ("999",), "put", everyone(405)),
+    # 走访 (behaviour in tests/test_visits.py): every staff member has a task list (a CM's
+    # own tasks; empty for the others); tasks and projects outside the world are 404
+    Row("visits:tasks", (), "get", staff(200)),
+    Row("visits:tasks", (), "post", everyone(405)),
+    Row("visits:visit", ("999",), "get", staff(404)),
+    Row("visits:visit", ("999",), "post", staff(404), {"mode": "phone"}),
+    Row("visits:visit", ("999",), "put", everyone(405)),
+    Row("visits:photo", ("999", "1"), "get", staff(404)),
+    Row("visits:photo", ("999", "1"), "post", everyone(405)),
+    Row("visits:project", ("999",), "get", staff(404)),
+    Row("visits:project", ("999",), "post", everyone(405)),
+    # 验收 (behaviour in tests/test_evaluation_qa.py): pass rates for all bank staff
+    Row("evaluation:qa", (), "get", staff(200)),
+    Row("evaluation:qa", (), "post", everyone(405)),
+    Row("evaluation:qa_project", ("999",), "get", staff(404)),
+    Row("evaluation:qa_project", ("999",), "post", everyone(405)),
+    Row("evaluation:qa_check", ("999",), "get", staff(404)),
+    Row("evaluation:qa_check", ("999",), "post", staff(404), {"result": "pass"}),
+    Row("evaluation:qa_check", ("999",), "put", everyone(405)),
+    Row("evaluation:qa_photo", ("999",), "get", staff(404)),
+    Row("evaluation:qa_photo", ("999",), "post", everyone(405)),
+    Row("evaluation:qa_signature", ("999",), "get", staff(404)),
+    Row("evaluation:qa_signature", ("999",), "post", everyone(405)),
+    # the evaluation policy's versions (behaviour in tests/test_evaluation_policy_editor.py):
+    # HQ and branch managers read them, customer managers have no such page; writes on a
+    # version or a project outside the world are 404 (the 403s are tested there)
+    Row("evaluation:policies", (), "get", staff(200, cm_a=404, cm_b=404)),
+    Row("evaluation:policies", (), "post", everyone(405)),
+    Row("evaluation:policy", ("999",), "get", staff(404)),
+    Row("evaluation:policy", ("999",), "post", staff(404), {"note": "x"}),
+    Row("evaluation:policy", ("999",), "put", everyone(405)),
+    Row("evaluation:project_policy", ("999",), "get", staff(404)),
+    Row("evaluation:project_policy", ("999",), "post", staff(404), {"reason": "x"}),
+    Row("evaluation:project_policy", ("999",), "put", everyone(405)),
+    # paper evaluation sheets (behaviour, roles included, in tests/test_evaluation_sheets.py)
+    Row("evaluation:sheets", ("999",), "get", staff(404)),
+    Row("evaluation:sheets", ("999",), "post", staff(404), {"member": "1"}),
+    Row("evaluation:sheets", ("999",), "put", everyone(405)),
+    Row("evaluation:sheet_export", ("999", "999"), "get", staff(404)),
+    Row("evaluation:sheet_export", ("999", "999"), "post", everyone(405)),
     # evaluators' sign-in by phone and code: open to all; an unknown number gets the same
     # answer as a known one, and the code step without a pending code goes back to step 1
     Row("code_login", (), "get", everyone(200)),

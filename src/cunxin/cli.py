@@ -379,6 +379,10 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
     click.echo(f"  {'user':<12}{'password':<16}{'role':<10} scope")
     for u in users:
         click.echo(f"  {u.username:<12}{u.password:<16}{u.role:<10} {u.scope}")
+    from cunxin.evaluation.demo import setup_demo_evaluation
+
+    for line in setup_demo_evaluation():
+        click.echo(f"  evaluation demo: {line}")
     click.echo("identity photos, SMS and core banking are SIMULATORS in the demo")
     if no_serve:
         return

@@ -47,6 +47,8 @@ MIN_PANEL = 3
 # --- policy ------------------------------------------------------------------------------
 def policy_of(version: PolicyVersion) -> EvaluationPolicy:
     data = dict(version.data)
+    # stored as [key, label] pairs: PostgreSQL's jsonb does not keep an object's key order
+    data["negative_items"] = {k: v for k, v in _pairs(data.get("negative_items", ()))}
     data["conflicting_relations"] = frozenset(data.get("conflicting_relations", ()))
     data["graded_items"] = tuple(data.get("graded_items", ()))
     data["amount_rule"] = AmountRule(data.get("amount_rule", "median"))
@@ -55,15 +57,25 @@ def policy_of(version: PolicyVersion) -> EvaluationPolicy:
     )
 
 
-def default_policy_version() -> PolicyVersion:
-    """The DESIGN.md §5 defaults as a stored version (created on first use)."""
-    policy = EvaluationPolicy()
+def _pairs(items) -> list[tuple[str, str]]:
+    return list(items.items()) if isinstance(items, dict) else [(k, v) for k, v in items]
+
+
+def policy_data(policy: EvaluationPolicy) -> dict:
+    """A policy as stored in `PolicyVersion.data` (JSON: lists and plain values)."""
     data = dataclasses.asdict(policy)
+    data["negative_items"] = [[k, v] for k, v in policy.negative_items.items()]
     data["conflicting_relations"] = sorted(policy.conflicting_relations)
     data["graded_items"] = list(policy.graded_items)
     data["amount_rule"] = str(policy.amount_rule)
+    return data
+
+
+def default_policy_version() -> PolicyVersion:
+    """The DESIGN.md §5 defaults as a stored version (created on first use)."""
+    policy = EvaluationPolicy()
     version, _created = PolicyVersion.objects.get_or_create(
-        version=policy.version, defaults={"data": data}
+        version=policy.version, defaults={"data": policy_data(policy)}
     )
     return version
 
@@ -82,11 +94,13 @@ def do_start_project(actor, village: Village, responsible: Staff) -> Project:
         raise ValidationError(
             _("The responsible person must be a customer manager of the village's branch.")
         )
+    from cunxin.evaluation.policy_actions import policy_in_force  # it builds on this module
+
     with transaction.atomic():
         if Project.objects.filter(village=village, closed_at__isnull=True).exists():
             raise ValidationError(_("This village already has an open project."))
         project = Project.objects.create(
-            village=village, policy=default_policy_version(), responsible=responsible,
+            village=village, policy=policy_in_force(), responsible=responsible,
             started_at=timezone.now(),
         )  # fmt: skip
         record(actor, "evaluation.project.start", project,
@@ -94,7 +108,7 @@ def do_start_project(actor, village: Village, responsible: Staff) -> Project:
     return project
 
 
-def _manage(actor, project: Project) -> None:
+def require_manager(actor, project: Project) -> None:
     scope = scope_for(actor)
     if scope.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER):
         raise PermissionDenied
@@ -105,7 +119,7 @@ def _manage(actor, project: Project) -> None:
 def do_add_panel_member(
     actor, project: Project, staff: Staff, role: str, *, alternate: bool = False
 ) -> PanelMember:
-    _manage(actor, project)
+    require_manager(actor, project)
     if staff.role != Role.EVALUATOR or staff.village_id != project.village_id:
         raise ValidationError(_("Panel members are evaluators of the project's village."))
     with transaction.atomic():
@@ -127,7 +141,7 @@ def do_add_panel_member(
 def do_remove_panel_member(actor, member: PanelMember, reason: str) -> int:
     """Take an evaluator off the panel; their unfinished (draft) reviews in open rounds are
     voided with the reason. Returns how many were voided."""
-    _manage(actor, member.project)
+    require_manager(actor, member.project)
     if not reason.strip():
         raise ValidationError(_("Give a reason."))
     with transaction.atomic():
@@ -149,7 +163,7 @@ def do_remove_panel_member(actor, member: PanelMember, reason: str) -> int:
 
 # --- rounds ------------------------------------------------------------------------------
 def do_open_round(actor, project: Project, kind: str) -> Round:
-    _manage(actor, project)
+    require_manager(actor, project)
     if kind not in RoundKind.values:
         raise ValidationError(_("Unknown round."))
     with transaction.atomic():
@@ -237,6 +251,10 @@ def do_save_review(
         raise ValidationError(
             _("Unknown negative items: %(items)s") % {"items": ", ".join(sorted(unknown))}
         )
+    if set(graded) - set(policy.graded_items) or any(
+        not isinstance(g, int) or not 1 <= g <= 5 for g in graded.values()
+    ):
+        raise ValidationError(_("A graded item is one of the policy's, graded 1 to 5."))
     if amount_yuan is not None and not 0 <= amount_yuan <= policy.amount_cap_yuan:
         raise ValidationError(
             _("The suggested amount must be between 0 and %(cap)s yuan.")
@@ -245,7 +263,7 @@ def do_save_review(
     if submit and knows_household is None:
         raise ValidationError(_("Say whether you know this household."))
     with transaction.atomic():
-        if not _round_still_open(rnd):
+        if not round_still_open(rnd):
             raise ValidationError(_("This round is closed."))
         review, _created = Review.objects.select_for_update().get_or_create(
             round=rnd, reviewer=member, person=person
@@ -272,7 +290,7 @@ def do_save_review(
     return review
 
 
-def _round_still_open(rnd: Round) -> bool:
+def round_still_open(rnd: Round) -> bool:
     """Read the round under a shared lock: submissions do not wait for each other, but a
     close (which takes the row exclusively) waits for them, and they for it."""
     with connection.cursor() as cursor:
@@ -297,7 +315,7 @@ def do_close_round(actor, rnd: Round) -> int:
     复评: the first round's verdicts with the customer manager's changes applied.
     审定: the branch signs off the latest verdicts; the project moves on to visits and the
     visit tasks are made. Only a branch manager or an HQ admin signs off."""
-    _manage(actor, rnd.project)
+    require_manager(actor, rnd.project)
     if rnd.kind == RoundKind.SIGN_OFF and scope_for(actor).role not in (
         Role.HQ_ADMIN, Role.BRANCH_MANAGER,
     ):  # fmt: skip
@@ -401,7 +419,7 @@ def do_change_verdict(
 ) -> VerdictChange:
     """复评: change one person's first-round verdict in the open re-review round, with a
     reason. Changing it again replaces the change (the audit trail keeps each one)."""
-    _manage(actor, rnd.project)
+    require_manager(actor, rnd.project)
     staff = scope_for(actor).staff
     policy = policy_of(rnd.project.policy)
     if rnd.kind != RoundKind.RE_REVIEW:
@@ -459,6 +477,14 @@ def store_photo(staff: Staff, kind: str, image, latitude=None, longitude=None) -
     )  # fmt: skip
 
 
+def qa_refusal(staff: Staff, project: Project) -> str | None:
+    """Why `staff` may not re-check the project's reviews (None: they may): a re-check is
+    by someone other than the customer manager responsible for the project."""
+    if staff.pk == project.responsible_id:
+        return _("The project's responsible customer manager may not re-check its reviews.")
+    return None
+
+
 def do_record_qa(
     actor, check: QaCheck, *, passed: bool, note: str, photo, signature,
     latitude=None, longitude=None,
@@ -467,12 +493,10 @@ def do_record_qa(
     checker's signature (both cleaned images). The checker is bank staff in scope other
     than the project's responsible customer manager, and a check is recorded once."""
     project = check.review.round.project
-    _manage(actor, project)
+    require_manager(actor, project)
     staff = scope_for(actor).staff
-    if staff.pk == project.responsible_id:
-        raise ValidationError(
-            _("The project's responsible customer manager may not re-check its reviews.")
-        )
+    if refusal := qa_refusal(staff, project):
+        raise ValidationError(refusal)
     if not passed and not note.strip():
         raise ValidationError(_("Say what did not hold up."))
     if photo is None or signature is None:

@@ -35,6 +35,15 @@ DEFAULT_GRADED_ITEMS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+# How the review screen names the default graded items (graded 1 = poor … 5 = very good).
+GRADED_ITEM_LABELS: dict[str, str] = {
+    "health": "身体健康状况", "workers": "家庭劳动力", "business_ability": "经营能力",
+    "house_value": "房产价值", "machinery": "农机具/车辆", "net_income": "家庭年净收入",
+    "willingness_to_repay": "还款意愿", "informal_debt": "民间高息借贷（越少越好）",
+    "family_harmony": "家庭和睦", "reputation": "邻里口碑", "habits": "生活习惯",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class EvaluationPolicy:
     """How a round's reviews of a person become a verdict and an evaluation amount."""
@@ -59,3 +68,6 @@ class EvaluationPolicy:
     # the rest, drawn at random
     visit_amount_threshold_yuan: int = 100_000
     visit_sample_share: float = 0.10
+
+    def graded_labels(self) -> list[tuple[str, str]]:
+        return [(item, GRADED_ITEM_LABELS.get(item, item)) for item in self.graded_items]

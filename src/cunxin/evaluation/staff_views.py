@@ -20,6 +20,7 @@ from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStat
 from cunxin.evaluation.reliability import alpha, flag_reviewers
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import staff_view
+from cunxin.pool.models import Person
 
 
 def _project_or_404(scope, pk: int) -> Project:
@@ -121,6 +122,8 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "evaluation/project.html", {
         "project": proj, "panel": panel, "rounds": rounds, "error": error,
         "candidates": candidates, "roles": PanelRole.choices, "kinds": RoundKind.choices,
+        "can_sign_off": scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER),
+        "visit_tasks": proj.visit_tasks.count(),
     }, status=400 if error else 200)  # fmt: skip
 
 
@@ -156,3 +159,51 @@ def round_results(request: HttpRequest, pk: int) -> HttpResponse:
         "alpha_amount": alpha(rule_reviews), "alpha_negative": alpha(rule_reviews, "nominal"),
         "flags": flags,
     })  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def rereview(request: HttpRequest, pk: int) -> HttpResponse:
+    """复评: the first round's verdicts (grey, black and too-few-reviews first) with the
+    customer manager's changes; POST changes one person's verdict, with a reason."""
+    scope = request.scope
+    try:
+        rnd = Round.objects.select_related("project__village", "project__policy").get(
+            pk=pk, kind=RoundKind.RE_REVIEW, project__village__in=scope.villages()
+        )
+    except Round.DoesNotExist:
+        raise Http404 from None
+    error = ""
+    if request.method == "POST":
+        scope.require(scope.can_write)
+        person = Person.objects.filter(
+            uid=request.POST.get("person", ""), village_id=rnd.project.village_id
+        ).first()
+        amount_text = request.POST.get("amount", "").strip()
+        try:
+            if person is None:
+                raise ValidationError(_("Choose a person."))
+            if amount_text and not amount_text.isdigit():
+                raise ValidationError(_("The amount must be a whole number of yuan."))
+            actions.do_change_verdict(
+                request.user, rnd, person, color=request.POST.get("color", ""),
+                amount_yuan=int(amount_text) if amount_text else None,
+                reason=request.POST.get("reason", ""),
+            )  # fmt: skip
+        except ValidationError as e:
+            error = " ".join(e.messages)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("evaluation:rereview", pk=rnd.pk)
+    first = rnd.project.rounds.get(kind=RoundKind.FIRST)
+    order = {"black": 0, "grey": 1, "insufficient": 2, "white": 3}
+    verdicts = sorted(
+        first.verdicts.select_related("person"),
+        key=lambda v: (order.get(v.color, 9), v.person.household_id or "", v.person.member_index),
+    )
+    changes = {c.person_id: c for c in rnd.changes.select_related("by")}
+    rows = [(v, changes.get(v.person_id)) for v in verdicts]
+    return render(request, "evaluation/rereview.html", {
+        "round": rnd, "rows": rows, "error": error, "colors": actions.VERDICT_COLORS,
+        "cap": actions.policy_of(rnd.project.policy).amount_cap_yuan,
+    }, status=400 if error else 200)  # fmt: skip

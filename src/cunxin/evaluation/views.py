@@ -11,13 +11,14 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import actions
-from cunxin.evaluation.models import PanelMember, ReviewStatus, Round
+from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, Round, RoundKind
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.pool.models import Household, Person
 from cunxin.pool.views import photo_response
@@ -31,14 +32,14 @@ def _open_round_for(user) -> tuple[Round, PanelMember] | None:
     seat = (
         PanelMember.objects.filter(
             staff__user=user, removed_at__isnull=True, project__closed_at__isnull=True,
-            project__rounds__closed_at__isnull=True,
+            project__rounds__closed_at__isnull=True, project__rounds__kind=RoundKind.FIRST,
         )
         .select_related("project__village", "project__policy", "staff__person")
         .first()
     )  # fmt: skip
     if seat is None:
         return None
-    rnd = seat.project.rounds.filter(closed_at__isnull=True).first()
+    rnd = seat.project.rounds.filter(closed_at__isnull=True, kind=RoundKind.FIRST).first()
     return rnd, seat
 
 
@@ -95,38 +96,79 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
     )
     conflict = actions.conflict_for(seat, members[0], policy) if members else None
     errors: list[str] = []
+    posted: dict[str, Review] = {}
     if request.method == "POST":
         if conflict is not None:
             raise PermissionDenied
-        submit = request.POST.get("action") == "submit"
-        for person in members:
-            knows = {"yes": True, "no": False}.get(request.POST.get(f"knows-{person.uid}", ""))
-            amount_text = request.POST.get(f"amount-{person.uid}", "").strip()
-            try:
-                amount = int(amount_text) if amount_text else None
-                actions.do_save_review(
-                    request.user, rnd, person, knows_household=knows,
-                    negative_items=request.POST.getlist(f"neg-{person.uid}"),
-                    graded={item: int(v) for item in policy.graded_items
-                            if (v := request.POST.get(f"grade-{person.uid}-{item}", "")) in {str(g) for g in GRADES}},
-                    amount_yuan=amount, submit=submit,
-                )  # fmt: skip
-            except ValueError:
-                errors.append(f"{person.name}: {_('The amount must be a whole number of yuan.')}")
-            except ValidationError as e:
-                errors.append(f"{person.name}: {' '.join(e.messages)}")
+        posted = {p.uid: _posted_review(request.POST, p, policy) for p in members}
+        errors = _save_household(
+            request.user, rnd, members, posted, request.POST.get("action") == "submit"
+        )
         if not errors:
             return redirect("evaluation:home")
     mine = {
         r.person_id: r for r in actions.my_reviews(request.user, rnd).filter(person__in=members)
     }
     provider = get_provider(settings.CUNXIN_IDENTITY_PHOTOS)
-    rows = [(p, mine.get(p.uid), mask_id_for_evaluator(p.id_masked)) for p in members]
+    for r in mine.values():
+        r.amount_text = "" if r.amount_yuan is None else str(r.amount_yuan)
+    # after a refused save the form shows what was typed, not what is stored
+    shown = {**mine, **{uid: r for uid, r in posted.items() if mine.get(uid) is None
+                        or mine[uid].status == ReviewStatus.DRAFT}}  # fmt: skip
+    rows = [(p, shown.get(p.uid), mask_id_for_evaluator(p.id_masked)) for p in members]
     return render(request, "evaluation/review.html", {
         "round": rnd, "household": household, "rows": rows, "conflict": conflict,
         "policy": policy, "grades": GRADES, "errors": errors, "provider": provider,
         "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m in rows),
     }, status=400 if errors else 200)  # fmt: skip
+
+
+def _posted_review(post, person: Person, policy) -> Review:
+    """The member's part of the posted form as an unsaved Review (amount kept as typed)."""
+    knows = {"yes": True, "no": False}.get(post.get(f"knows-{person.uid}", ""))
+    graded = {
+        item: int(v)
+        for item in policy.graded_items
+        if (v := post.get(f"grade-{person.uid}-{item}", "")) in {str(g) for g in GRADES}
+    }
+    review = Review(person=person, knows_household=knows, graded=graded,
+                    negative_items=post.getlist(f"neg-{person.uid}"))  # fmt: skip
+    review.amount_text = post.get(f"amount-{person.uid}", "").strip()
+    return review
+
+
+def _save_household(
+    user, rnd: Round, members: list[Person], posted: dict, submit: bool
+) -> list[str]:
+    """Save every member's review, or none of them: a household is handed in whole. The
+    reasons, per member, when refused."""
+    errors: list[str] = []
+    try:
+        with transaction.atomic():
+            for person in members:
+                r = posted[person.uid]
+                try:
+                    amount = int(r.amount_text) if r.amount_text else None
+                    actions.do_save_review(
+                        user, rnd, person, knows_household=r.knows_household,
+                        negative_items=r.negative_items, graded=r.graded, amount_yuan=amount,
+                        submit=submit,
+                    )  # fmt: skip
+                except ValueError:
+                    errors.append(
+                        f"{person.name}: {_('The amount must be a whole number of yuan.')}"
+                    )
+                except ValidationError as e:
+                    errors.append(f"{person.name}: {' '.join(e.messages)}")
+            if errors:
+                raise _Refused
+    except _Refused:
+        pass
+    return errors
+
+
+class _Refused(Exception):
+    """Rolls back a household's reviews when one member's is refused."""
 
 
 @require_GET

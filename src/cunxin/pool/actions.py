@@ -100,9 +100,13 @@ def log_export(actor, segment: Segment, rows: int, reason: str) -> None:
 
 
 def export_detail(detail: str) -> dict[str, int] | None:
-    """ "segment=12 rows=345" → {"segment": 12, "rows": 345}; None for anything else."""
+    """ "segment=12 rows=345" → {"segment": 12, "rows": 345}; an evaluation sheet's
+    "evaluation-sheet project=3 member=7 rows=40" → {"project": 3, "member": 7, "rows":
+    40}; None for anything else."""
     if match := re.fullmatch(r"segment=(\d+) rows=(\d+)", detail):
         return {"segment": int(match[1]), "rows": int(match[2])}
+    if match := re.fullmatch(r"evaluation-sheet project=(\d+) member=(\d+) rows=(\d+)", detail):
+        return {"project": int(match[1]), "member": int(match[2]), "rows": int(match[3])}
     return None
 
 

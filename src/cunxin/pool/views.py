@@ -366,11 +366,21 @@ def _attach_exports(rows: list[AccessLog]) -> None:
         row.export = (
             actions.export_detail(row.detail) if row.kind == AccessLog.Kind.EXPORT else None
         )
-    wanted = {row.export["segment"] for row in rows if row.export}
+    from cunxin.evaluation.models import PanelMember
+
+    wanted = {row.export["segment"] for row in rows if row.export and "segment" in row.export}
     names = dict(Segment.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
+    members = {row.export["member"] for row in rows if row.export and "member" in row.export}
+    panel = (
+        {m.pk: m for m in PanelMember.objects.filter(pk__in=members).select_related("staff", "project__village")}
+        if members else {}
+    )  # fmt: skip
     for row in rows:
-        if row.export:
+        if row.export and "segment" in row.export:
             row.export["name"] = names.get(row.export["segment"], "")
+        elif row.export and (member := panel.get(row.export["member"])):
+            row.export["village"] = str(member.project.village)
+            row.export["evaluator"] = member.staff.display_name
 
 
 @require_GET

@@ -23,6 +23,7 @@ urlpatterns = [
     path("pool/", include("cunxin.pool.urls")),
     path("org/", include("cunxin.org.urls")),
     path("evaluation/", include("cunxin.evaluation.urls")),
+    path("visits/", include("cunxin.visits.urls")),
     path("audit/", audit_views.trail, name="audit"),
     path("admin/", admin.site.urls),
 ]

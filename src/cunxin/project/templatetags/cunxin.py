@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cunxin.pool.models import ListColor
 
@@ -127,3 +127,42 @@ def color_label(code: str | None) -> str:
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def get_item(mapping, key):
+    """`mapping[key]` in a template (None when absent or not a mapping)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+VERDICT_LABELS = {
+    "white": gettext_lazy("White list"),
+    "grey": gettext_lazy("Grey list"),
+    "black": gettext_lazy("Black list"),
+    "insufficient": gettext_lazy("Too few reviews"),
+}
+
+
+@register.filter
+def verdict_label(color: str | None) -> str:
+    """A verdict's colour in words (白名单 / 灰名单 / 黑名单 / 评议不足)."""
+    return VERDICT_LABELS.get(color or "", color or "—")
+
+
+@register.filter
+def task_reason(reason: str) -> str:
+    """Why a household is visited, in words."""
+    from cunxin.visits.models import TaskReason
+
+    try:
+        return TaskReason(reason).label
+    except ValueError:
+        return reason
+
+
+@register.filter
+def split(text: str) -> list[str]:
+    return text.split()

@@ -1,0 +1,175 @@
+"""The visit area (走访区): a customer manager's tasks, nearest first from where they stand,
+the visit form (per member: confirmed, survey amount, corrections keeping both versions;
+photos without their metadata; the GPS point as a field), and the visit progress of a
+project for the branch."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cunxin.evaluation.actions import policy_of
+from cunxin.evaluation.models import Photo, Project
+from cunxin.lib.images import BadImage, clean_photo
+from cunxin.org.models import Role
+from cunxin.org.scope import staff_view
+from cunxin.pool.models import Person
+from cunxin.visits import actions
+from cunxin.visits.models import Mode, Visit, VisitTask
+
+MAX_PHOTOS = 6
+
+
+def _coordinate(text: str | None, limit: int) -> Decimal | None:
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        return None
+    return (
+        value.quantize(Decimal("0.000001")) if value.is_finite() and abs(value) <= limit else None
+    )
+
+
+@require_GET
+@staff_view
+def tasks(request: HttpRequest) -> HttpResponse:
+    """The signed-in customer manager's open visit tasks; with ?lat=&lon= (the browser's
+    location) nearest first, with the distance."""
+    scope = request.scope
+    lat, lon = _coordinate(request.GET.get("lat"), 90), _coordinate(request.GET.get("lon"), 180)
+    here = (float(lat), float(lon)) if lat is not None and lon is not None else None
+    rows = actions.my_tasks(scope.staff, here) if scope.role == Role.CUSTOMER_MANAGER else []
+    done = (
+        actions.my_tasks(scope.staff, done=True)[:20] if scope.role == Role.CUSTOMER_MANAGER else []
+    )
+    return render(request, "visits/tasks.html", {"rows": rows, "here": here, "done": done})
+
+
+def _task_or_404(request: HttpRequest, pk: int) -> VisitTask:
+    task = actions.task_for(request.user, pk)
+    if task is None:
+        raise Http404
+    return task
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A task: the household's members with their signed-off evaluation and the visit form
+    (the assigned CM), or the recorded visit."""
+    task = _task_or_404(request, pk)
+    policy = policy_of(task.project.policy)
+    members = list(
+        Person.objects.filter(household_id=task.household_id, retired_at__isnull=True).order_by(
+            "member_index"
+        )
+    )
+    verdicts = actions.signed_off(task)
+    error = ""
+    if request.method == "POST":
+        request.scope.require(request.scope.staff.pk == task.assigned_to_id)
+        try:
+            form = _visit_form(request, members)
+            actions.do_record_visit(request.user, task, form, policy)
+        except ValidationError as e:
+            error = " ".join(e.messages)
+        except BadImage as e:
+            error = str(e)
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(request, _("The visit is recorded."))
+            return redirect("visits:tasks")
+    recorded = Visit.objects.filter(task=task).prefetch_related("members__person", "photos").first()
+    rows = [
+        (p, verdicts.get(p.uid), actions.survey_prefill(verdicts.get(p.uid)), _typed(request, p))
+        for p in members
+    ]
+    return render(request, "visits/visit.html", {
+        "task": task, "rows": rows, "recorded": recorded, "error": error, "policy": policy,
+        "modes": Mode.choices, "can_record": request.scope.staff.pk == task.assigned_to_id,
+        "typed_mode": request.POST.get("mode", ""), "typed_notes": request.POST.get("notes", ""),
+    }, status=400 if error else 200)  # fmt: skip
+
+
+def _typed(request: HttpRequest, person: Person) -> dict:
+    """What was typed for a member, to show again after a refusal."""
+    if request.method != "POST":
+        return {}
+    uid = person.uid
+    return {
+        k: request.POST.get(f"{k}-{uid}", "") for k in ("survey", "color", "amount", "reason")
+    } | {"confirmed": request.POST.get(f"confirmed-{uid}") == "on"}
+
+
+def _visit_form(request: HttpRequest, members: list[Person]) -> actions.VisitForm:
+    post = request.POST
+    findings, errors = [], []
+    for p in members:
+        survey = _whole_yuan(post.get(f"survey-{p.uid}", ""), p, errors)
+        color = post.get(f"color-{p.uid}") or None
+        amount = _whole_yuan(post.get(f"amount-{p.uid}", ""), p, errors) if color else None
+        findings.append(actions.MemberFinding(
+            person_uid=p.uid, confirmed=post.get(f"confirmed-{p.uid}") == "on",
+            survey_amount_yuan=survey, color=color, amount_yuan=amount,
+            correction_reason=post.get(f"reason-{p.uid}", ""),
+        ))  # fmt: skip
+    uploads = request.FILES.getlist("photos")
+    if len(uploads) > MAX_PHOTOS:
+        errors.append(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
+    if errors:
+        raise ValidationError(errors)
+    photos = [clean_photo(f.read()) for f in uploads[:MAX_PHOTOS]]
+    return actions.VisitForm(
+        mode=post.get("mode", ""), notes=post.get("notes", "")[:2000],
+        latitude=_coordinate(post.get("lat"), 90), longitude=_coordinate(post.get("lon"), 180),
+        members=findings, photos=photos,
+    )  # fmt: skip
+
+
+def _whole_yuan(text: str, person: Person, errors: list[str]) -> int | None:
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    if not text.isdigit():
+        errors.append(
+            _("%(name)s: the amount must be a whole number of yuan.") % {"name": person.name}
+        )
+        return None
+    return int(text)
+
+
+@require_GET
+@staff_view
+def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    """A visit photo (stored without metadata), for those who may see the task."""
+    task = _task_or_404(request, pk)
+    try:
+        image = Photo.objects.get(pk=photo_id, kind="visit", pk__in=task.visit.photos.values("pk"))
+    except (Photo.DoesNotExist, Visit.DoesNotExist):
+        raise Http404 from None
+    response = HttpResponse(bytes(image.data), content_type=image.content_type)
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@require_GET
+@staff_view
+def project_tasks(request: HttpRequest, pk: int) -> HttpResponse:
+    """A project's visit tasks with who does them and how far they are."""
+    scope = request.scope
+    try:
+        project = Project.objects.select_related("village").get(pk=pk, village__in=scope.villages())
+    except Project.DoesNotExist:
+        raise Http404 from None
+    rows = project.visit_tasks.select_related("household", "assigned_to").order_by(
+        "done_at", "household__group_id", "household__household_no"
+    )
+    done = sum(1 for t in rows if t.done_at)
+    return render(request, "visits/project.html", {"project": project, "rows": rows, "done": done})
