@@ -388,3 +388,46 @@ def test_a_customer_manager_visits_the_nearest_household_with_a_photo(
     assert page.get_by_test_id("visit-photo").count() == 1
     assert page.evaluate("document.querySelector('[data-testid=visit-photo]').naturalWidth") == 800
     shot(page, "v03-visit-recorded.png")
+
+
+def test_the_bank_side_of_evaluation_fits_a_phone(live_server, phone_page, bank, shot):
+    """Issue 4: a branch manager on a phone: the project, the re-review, the results, the
+    visits and the QA pages, none scrolling sideways; the re-review change is saved."""
+    from conftest import add_evaluation_village, run_first_round
+    from cunxin.evaluation import actions
+    from cunxin.evaluation.models import PanelRole, RoundKind, VerdictChange
+
+    w = add_evaluation_village(bank)
+    project = actions.do_start_project(w.users["bm_a"], w.villages["VA1"], w.users["cm_a"].staff)
+    for key in ("ev1", "ev2", "ev3", "ev4"):
+        actions.do_add_panel_member(w.users["cm_a"], project, w.users[key].staff, PanelRole.REPRESENTATIVE)  # fmt: skip
+    first = run_first_round(w, project)
+    rereview = actions.do_open_round(w.users["cm_a"], project, RoundKind.RE_REVIEW)
+    page, base = phone_page, live_server.url
+    sign_in(page, base, "bm_a")
+    for name, path in (
+        ("b01-project.png", f"/evaluation/projects/{project.pk}/"),
+        ("b02-results.png", f"/evaluation/rounds/{first.pk}/results/"),
+        ("b03-rereview.png", f"/evaluation/rounds/{rereview.pk}/rereview/"),
+        ("b04-qa.png", "/evaluation/qa/"),
+        ("b05-policies.png", "/evaluation/policies/"),
+        ("b06-sheets.png", f"/evaluation/projects/{project.pk}/sheets/"),
+    ):
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, path
+        assert HAN.search(page.locator("main").inner_text()), path  # Chinese on the page
+        assert_fits_phone_width(page)
+        shot(page, name)
+    # a re-review change from the phone: 李芳 white → grey, with a reason
+    page.goto(f"{base}/evaluation/rounds/{rereview.pk}/rereview/")
+    row = page.get_by_test_id("rereview-row").filter(has_text="李芳")
+    row.locator("summary").click()
+    row.locator("select[name=color]").select_option("grey")
+    row.locator("input[name=amount]").fill("20000")
+    row.locator("input[name=reason]").fill("常年在外")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=change]")
+    assert_fits_phone_width(page)
+    shot(page, "b07-rereview-changed.png")
+    change = VerdictChange.objects.get(round=rereview)
+    assert (change.person_id, change.color, change.amount_yuan) == ("Pa12", "grey", 20_000)

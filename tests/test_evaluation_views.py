@@ -3,6 +3,8 @@ the open round, never one's own or a relative's household."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -25,6 +27,19 @@ def test_the_evaluator_sees_the_villages_households(client, village, open_round)
     page = client.get(reverse("evaluation:home")).content.decode()
     assert page.count('data-testid="household-row"') == 3  # Ha1, Ha4, Ha5 of VA1
     assert "王强" not in page  # VA2's household
+
+
+@pytest.mark.django_db
+def test_own_and_close_relatives_households_are_marked_and_not_linked(client, village, open_round):  # fmt: skip
+    # ev3 is 张军 (Ha5), a sibling of 张伟 (Ha1); 周强's household (Ha4) is theirs to review
+    client.force_login(village.users["ev3"])
+    page = client.get(reverse("evaluation:home")).content.decode()
+    rows = re.findall(r'<tr data-testid="household-row">(.*?)</tr>', page, re.S)
+    excluded = {("张伟" in r, "张军" in r) for r in rows if 'data-testid="excluded"' in r}
+    assert excluded == {(True, False), (False, True)}
+    assert review_url(open_round, "Ha1") not in page and review_url(open_round, "Ha5") not in page
+    assert review_url(open_round, "Ha4") in page
+    assert "兄弟姐妹" in page  # the reason, from the relationship graph
 
 
 @pytest.mark.django_db

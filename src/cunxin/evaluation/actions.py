@@ -225,6 +225,31 @@ def conflict_for(member: PanelMember, person: Person, policy: EvaluationPolicy) 
     )  # fmt: skip
 
 
+def conflicting_households(member: PanelMember, village_id: str, policy: EvaluationPolicy) -> dict[str, Conflict]:  # fmt: skip
+    """The households of the village the panel member may not review, with the reason: their
+    own, and those of close relatives by the relationship graph (either direction)."""
+    reviewer = member.staff.person
+    if reviewer is None:
+        return {}
+    related = [
+        uid for uid, rel, *_ in (reviewer.relations or []) if rel in policy.conflicting_relations
+    ]
+    persons = Person.objects.filter(village_id=village_id, retired_at__isnull=True)
+    candidates = set(
+        persons.filter(Q(uid__in=related) | Q(relations__contains=reviewer.uid))
+        .exclude(household_id=None)
+        .values_list("household_id", flat=True)
+    )  # fmt: skip
+    if reviewer.household_id:
+        candidates.add(reviewer.household_id)
+    found = {}
+    for household in sorted(candidates):
+        person = persons.filter(household_id=household).first()
+        if person is not None and (conflict := conflict_for(member, person, policy)):
+            found[household] = conflict
+    return found
+
+
 def do_save_review(
     user, rnd: Round, person: Person, *, knows_household: bool | None, negative_items: list[str],
     graded: dict[str, int], amount_yuan: int | None, submit: bool,

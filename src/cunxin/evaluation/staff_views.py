@@ -121,7 +121,7 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
     )
     return render(request, "evaluation/project.html", {
         "project": proj, "panel": panel, "rounds": rounds, "error": error,
-        "candidates": candidates, "roles": PanelRole.choices, "kinds": RoundKind.choices,
+        "candidates": candidates, "roles": PanelRole.choices, "kinds": [(k, label) for k, label in RoundKind.choices if k not in {r.kind for r, *_ in rounds}],
         "can_sign_off": scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER),
         "visit_tasks": proj.visit_tasks.count(),
     }, status=400 if error else 200)  # fmt: skip

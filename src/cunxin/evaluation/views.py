@@ -68,7 +68,11 @@ def evaluator_home(request: HttpRequest) -> HttpResponse:
     mine = {}
     for review in actions.my_reviews(request.user, rnd).select_related("person"):
         mine.setdefault(review.person.household_id, set()).add(review.status)
-    rows = [(h, _progress(mine.get(h.uid, set()))) for h in page]
+    # never assigned: their own and close relatives' households are marked, not linked
+    conflicts = actions.conflicting_households(
+        seat, rnd.project.village_id, actions.policy_of(rnd.project.policy)
+    )
+    rows = [(h, _progress(mine.get(h.uid, set())), conflicts.get(h.uid)) for h in page]
     return render(
         request, "evaluation/home.html", {"round": rnd, "seat": seat, "page": page, "rows": rows}
     )
