@@ -1,0 +1,100 @@
+"""The credit policy as data (DESIGN.md §5 "Three amounts"), versioned and edited by HQ.
+
+Conditions and formulas are CEL expressions (Common Expression Language, Google's C++
+implementation through `cel-expr-python`): type-checked against the declared inputs when
+a policy is loaded, without loops or side effects, and never Python `eval`. Everything
+else — grade bands and caps, the preset that picks the final amount, rounding — is plain
+data. `cunxin.credit.decide` evaluates a policy for one person and records the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Preset(StrEnum):
+    """How the final amount is picked from the evaluation (E), model (M) and survey (S)
+    amounts; the grade cap and rounding apply after it."""
+
+    MIN = "min"  # min(E, M, S): the DESIGN.md default
+    MEDIAN = "median"  # the middle one of the three (of two: the lower)
+    EVALUATION = "evaluation"  # E, what the village said
+    SURVEY = "survey"  # S, what the customer manager found
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named CEL condition: a hard stop, an approval route or a rating criterion."""
+
+    id: str
+    label: str  # plain Chinese, shown in the decision's explanation
+    when: str  # CEL, bool
+
+
+@dataclass(frozen=True)
+class Grade:
+    name: str  # 特优 / 优秀 / 较好 / 一般 / 不授信
+    min_score: float  # the band starts here (scorecard points)
+    cap_yuan: int
+
+
+# The inputs a policy's expressions may use, with their CEL types (see decide.INPUTS).
+DEFAULT_HARD_STOPS: tuple[Rule, ...] = (
+    Rule("blacklisted", "黑名单客户", "'black' in flags"),
+    Rule("court_defaulter", "失信被执行人", "'court_defaulter' in flags"),
+    Rule("age", "年龄不在18至65周岁之间", "age < 18 || age > 65"),
+    Rule("negative_upheld", "评议认定存在不予授信情形（黑名单）", "evaluation_color == 'black'"),
+    Rule("not_evaluated", "未经评议或有效评议不足", "evaluation_color in ['', 'insufficient']"),
+)
+DEFAULT_GRADES: tuple[Grade, ...] = (
+    Grade("特优", 680.0, 200_000),
+    Grade("优秀", 640.0, 100_000),
+    Grade("较好", 600.0, 50_000),
+    Grade("一般", 560.0, 30_000),
+    Grade("不授信", float("-inf"), 0),
+)
+# Model amount from capacity (DESIGN.md §5): twice the household's yearly income plus a
+# tenth of its assets, less its liabilities, never below 0; the grade cap applies after.
+DEFAULT_CAPACITY = "math.greatest([0, income_yuan * 2 + assets_yuan / 10 - liabilities_yuan])"
+DEFAULT_ROUTES: tuple[Rule, ...] = (
+    Rule(
+        "survey_far_from_base",
+        "调查额度偏离评议额度与模型额度中较低者超过30%，需支行行长审批",
+        "has_survey && base_yuan > 0 && "
+        "(survey_yuan * 10 > base_yuan * 13 || survey_yuan * 10 < base_yuan * 7)",
+    ),
+)
+DEFAULT_CREDIT_HOUSEHOLD = Rule(
+    "credit_household", "信用户：额度大于0、评级较好及以上、无欠息",
+    "final_yuan > 0 && grade in ['特优', '优秀', '较好'] && !has_arrears",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CreditVillageCriteria:
+    """信用村 (DESIGN.md §5): shares of households and borrowers, and the NPL ratio."""
+
+    min_credit_household_share: float = 0.70
+    min_borrowers_without_arrears_share: float = 0.85
+    max_npl_ratio: float = 0.05
+
+
+@dataclass(frozen=True)
+class CreditPolicy:
+    version: str = "default-1"
+    hard_stops: tuple[Rule, ...] = DEFAULT_HARD_STOPS
+    grades: tuple[Grade, ...] = DEFAULT_GRADES
+    capacity: str = DEFAULT_CAPACITY
+    preset: Preset = Preset.MIN
+    rounding_yuan: int = 1_000
+    routes: tuple[Rule, ...] = DEFAULT_ROUTES
+    credit_household: Rule = DEFAULT_CREDIT_HOUSEHOLD
+    credit_village: CreditVillageCriteria = field(default_factory=CreditVillageCriteria)
+
+    def grade_for(self, score: float | None) -> Grade:
+        """The band the score falls in (the lowest grade without a score)."""
+        bands = sorted(self.grades, key=lambda g: g.min_score, reverse=True)
+        if score is None:
+            return bands[-1]
+        return next(g for g in bands if score >= g.min_score)
