@@ -151,3 +151,13 @@ def test_any_hard_stop_gives_zero_under_every_preset(a):
         assert bool(d.hard_stops) == stopped
         if stopped:
             assert d.final_yuan == 0
+
+
+def test_a_policy_round_trips_through_json_data():
+    import json
+
+    from cunxin.credit.policy import from_data, to_data
+
+    policy = dataclasses.replace(CreditPolicy(), version="v7", preset=Preset.MEDIAN)
+    data = json.loads(json.dumps(to_data(policy), allow_nan=False))
+    assert from_data(data) == policy

@@ -147,7 +147,7 @@ class CompiledPolicy:
                 stops.append(rule.id)
                 trace.append(Step("hard_stop", rule.id, rule.label, True, _used(rule, data)))
         trace.append(Step("grade", "grade", grade.name, grade.cap_yuan,
-                          {"score": a.score, "min_score": grade.min_score}))  # fmt: skip
+                          {"score": a.score, "min_score": None if grade.min_score == float("-inf") else grade.min_score}))  # fmt: skip
         capacity = max(0, int(self._eval(self._capacity, data, "capacity")))
         model = min(capacity, grade.cap_yuan)
         trace.append(Step("model_amount", "capacity", p.capacity, model,

@@ -98,3 +98,44 @@ class CreditPolicy:
         if score is None:
             return bands[-1]
         return next(g for g in bands if score >= g.min_score)
+
+
+def to_data(policy: CreditPolicy) -> dict:
+    """The policy as JSON data (the lowest grade band's -inf as null: JSON has no inf)."""
+    rule = lambda r: {"id": r.id, "label": r.label, "when": r.when}  # noqa: E731
+    return {
+        "version": policy.version,
+        "hard_stops": [rule(r) for r in policy.hard_stops],
+        "grades": [
+            {"name": g.name, "min_score": None if g.min_score == float("-inf") else g.min_score,
+             "cap_yuan": g.cap_yuan} for g in policy.grades
+        ],
+        "capacity": policy.capacity,
+        "preset": str(policy.preset),
+        "rounding_yuan": policy.rounding_yuan,
+        "routes": [rule(r) for r in policy.routes],
+        "credit_household": rule(policy.credit_household),
+        "credit_village": {
+            "min_credit_household_share": policy.credit_village.min_credit_household_share,
+            "min_borrowers_without_arrears_share": policy.credit_village.min_borrowers_without_arrears_share,
+            "max_npl_ratio": policy.credit_village.max_npl_ratio,
+        },
+    }  # fmt: skip
+
+
+def from_data(data: dict) -> CreditPolicy:
+    """The inverse of `to_data` (KeyError or ValueError on malformed data)."""
+    return CreditPolicy(
+        version=data["version"],
+        hard_stops=tuple(Rule(**r) for r in data["hard_stops"]),
+        grades=tuple(
+            Grade(g["name"], float("-inf") if g["min_score"] is None else float(g["min_score"]),
+                  int(g["cap_yuan"])) for g in data["grades"]
+        ),
+        capacity=data["capacity"],
+        preset=Preset(data["preset"]),
+        rounding_yuan=int(data["rounding_yuan"]),
+        routes=tuple(Rule(**r) for r in data["routes"]),
+        credit_household=Rule(**data["credit_household"]),
+        credit_village=CreditVillageCriteria(**data["credit_village"]),
+    )  # fmt: skip

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "cunxin.pool",
     "cunxin.evaluation",
     "cunxin.visits",
+    "cunxin.decisions",
 ]
 
 MIDDLEWARE = [
