@@ -13,7 +13,7 @@ import math
 import random
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -250,13 +250,41 @@ def conflicting_households(member: PanelMember, village_id: str, policy: Evaluat
     return found
 
 
-def do_save_review(
-    user, rnd: Round, person: Person, *, knows_household: bool | None, negative_items: list[str],
-    graded: dict[str, int], amount_yuan: int | None, submit: bool,
-) -> Review:  # fmt: skip
-    """Save (and with `submit`, hand in) the evaluator's review of one person. A draft can
-    be changed and resumed; a submitted review cannot. One review per reviewer, person and
-    round, also under concurrent submits (row lock + unique constraint)."""
+@dataclasses.dataclass(frozen=True)
+class ReviewInput:
+    """What an evaluator answered for one person."""
+
+    knows_household: bool | None
+    negative_items: list[str] = dataclasses.field(default_factory=list)
+    graded: dict[str, int] = dataclasses.field(default_factory=dict)
+    amount_yuan: int | None = None
+
+
+def _content_errors(answer: ReviewInput, policy: EvaluationPolicy, submit: bool) -> list[str]:
+    errors = []
+    if unknown := set(answer.negative_items) - set(policy.negative_items):
+        errors.append(
+            _("Unknown negative items: %(items)s") % {"items": ", ".join(sorted(unknown))}
+        )
+    if set(answer.graded) - set(policy.graded_items) or any(
+        not isinstance(g, int) or not 1 <= g <= 5 for g in answer.graded.values()
+    ):
+        errors.append(_("A graded item is one of the policy's, graded 1 to 5."))
+    if answer.amount_yuan is not None and not 0 <= answer.amount_yuan <= policy.amount_cap_yuan:
+        errors.append(_("The suggested amount must be between 0 and %(cap)s yuan.")
+                      % {"cap": policy.amount_cap_yuan})  # fmt: skip
+    if submit and answer.knows_household is None:
+        errors.append(_("Say whether you know this household."))
+    return errors
+
+
+def do_save_reviews(
+    user, rnd: Round, answers: dict[Person, ReviewInput], *, submit: bool
+) -> list[Review]:
+    """Save (and with `submit`, hand in) the evaluator's reviews of members of one
+    household, all or none. A draft can be changed and resumed; a submitted review cannot.
+    One review per reviewer, person and round, also under concurrent submits (row locks +
+    unique constraint). Refusals: ValidationError with a message list per person uid."""
     rnd = Round.objects.select_related("project__policy").get(pk=rnd.pk)  # not a stale copy
     member = _seat(user, rnd)
     policy = policy_of(rnd.project.policy)
@@ -264,55 +292,80 @@ def do_save_review(
         raise ValidationError(_("This round is closed."))
     if rnd.kind != RoundKind.FIRST:
         raise PermissionDenied  # villagers review in the first round only
-    if person.village_id != rnd.project.village_id or person.retired_at is not None:
+    persons = list(answers)
+    if (
+        not persons
+        or len({p.household_id or p.uid for p in persons}) != 1
+        or any(p.village_id != rnd.project.village_id or p.retired_at is not None for p in persons)
+    ):
         raise PermissionDenied
-    if conflict := conflict_for(member, person, policy):
+    if conflict := conflict_for(member, persons[0], policy):
         raise ValidationError(
             _("You may not review this household (conflict of interest: %(why)s).")
             % {"why": conflict.label}
         )
-    unknown = set(negative_items) - set(policy.negative_items)
-    if unknown:
-        raise ValidationError(
-            _("Unknown negative items: %(items)s") % {"items": ", ".join(sorted(unknown))}
-        )
-    if set(graded) - set(policy.graded_items) or any(
-        not isinstance(g, int) or not 1 <= g <= 5 for g in graded.values()
-    ):
-        raise ValidationError(_("A graded item is one of the policy's, graded 1 to 5."))
-    if amount_yuan is not None and not 0 <= amount_yuan <= policy.amount_cap_yuan:
-        raise ValidationError(
-            _("The suggested amount must be between 0 and %(cap)s yuan.")
-            % {"cap": policy.amount_cap_yuan}
-        )
-    if submit and knows_household is None:
-        raise ValidationError(_("Say whether you know this household."))
+    errors = {p.uid: e for p in persons if (e := _content_errors(answers[p], policy, submit))}
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         if not round_still_open(rnd):
             raise ValidationError(_("This round is closed."))
-        review, _created = Review.objects.select_for_update().get_or_create(
-            round=rnd, reviewer=member, person=person
-        )
-        if review.status != ReviewStatus.DRAFT:
-            raise ValidationError(_("This review has already been submitted."))
-        before = {"status": review.status}
-        review.knows_household = knows_household
-        review.negative_items = sorted(set(negative_items)) if knows_household else []
-        review.graded = graded if knows_household else {}
-        review.amount_yuan = amount_yuan if knows_household else None
-        if submit:
-            review.status, review.submitted_at = ReviewStatus.SUBMITTED, timezone.now()
-        review.save()
-        if submit:
-            # the audit row says that a review was handed in, not what it says (back to back)
-            record(
-                user,
-                "evaluation.review.submit",
-                review,
-                before=before,
-                after={"status": review.status},
+        existing = {
+            r.person_id: r
+            for r in Review.objects.select_for_update().filter(
+                round=rnd, reviewer=member, person__in=persons
             )
-    return review
+        }
+        if done := [p for p in persons if p.uid in existing and existing[p.uid].status != ReviewStatus.DRAFT]:  # fmt: skip
+            raise ValidationError(
+                {p.uid: [_("This review has already been submitted.")] for p in done}
+            )
+        now = timezone.now()
+        reviews, new = [], []
+        for person in persons:
+            answer = answers[person]
+            review = existing.get(person.uid)
+            if review is None:
+                review = Review(round=rnd, reviewer=member, person=person)
+                new.append(review)
+            knows = answer.knows_household
+            review.knows_household = knows
+            review.negative_items = sorted(set(answer.negative_items)) if knows else []
+            review.graded = answer.graded if knows else {}
+            review.amount_yuan = answer.amount_yuan if knows else None
+            review.updated_at = now
+            if submit:
+                review.status, review.submitted_at = ReviewStatus.SUBMITTED, now
+            reviews.append(review)
+        try:
+            with transaction.atomic():
+                Review.objects.bulk_create(new)
+        except IntegrityError:  # the same evaluator's other submit got there first
+            raise ValidationError(_("This review has already been submitted.")) from None
+        Review.objects.bulk_update(
+            [r for r in reviews if r not in new],
+            ["knows_household", "negative_items", "graded", "amount_yuan", "status",
+             "submitted_at", "updated_at"],
+        )  # fmt: skip
+        if submit:
+            # one event per household handed in: which reviews, not what they say (back to back)
+            record(user, "evaluation.review.submit", rnd, after={
+                "status": ReviewStatus.SUBMITTED, "reviews": sorted(r.pk for r in reviews),
+                "household": persons[0].household_id,
+            })  # fmt: skip
+    return reviews
+
+
+def do_save_review(
+    user, rnd: Round, person: Person, *, knows_household: bool | None, negative_items: list[str],
+    graded: dict[str, int], amount_yuan: int | None, submit: bool,
+) -> Review:  # fmt: skip
+    """One person's review (`do_save_reviews` for a household of one answer)."""
+    answer = ReviewInput(knows_household, negative_items, graded, amount_yuan)
+    try:
+        return do_save_reviews(user, rnd, {person: answer}, submit=submit)[0]
+    except ValidationError as e:
+        raise ValidationError(e.messages) from None
 
 
 def round_still_open(rnd: Round) -> bool:

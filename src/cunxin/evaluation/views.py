@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from cunxin.pool.views import photo_response
 from cunxin.providers.identity import get_provider
 
 PAGE_SIZE = 20
-GRADES = (1, 2, 3, 4, 5)
+GRADES = ("1", "2", "3", "4", "5")
 
 
 def _open_round_for(user) -> tuple[Round, PanelMember] | None:
@@ -65,9 +64,13 @@ def evaluator_home(request: HttpRequest) -> HttpResponse:
         village_id=rnd.project.village_id, retired_at__isnull=True
     ).order_by("group_id", "household_no", "uid")
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
-    mine = {}
-    for review in actions.my_reviews(request.user, rnd).select_related("person"):
-        mine.setdefault(review.person.household_id, set()).add(review.status)
+    mine: dict[str, set[str]] = {}
+    for household, status in (
+        actions.my_reviews(request.user, rnd)
+        .filter(person__household__in=[h.uid for h in page])
+        .values_list("person__household_id", "status")
+    ):
+        mine.setdefault(household, set()).add(status)
     # never assigned: their own and close relatives' households are marked, not linked
     conflicts = actions.conflicting_households(
         seat, rnd.project.village_id, actions.policy_of(rnd.project.policy)
@@ -119,12 +122,24 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
     # after a refused save the form shows what was typed, not what is stored
     shown = {**mine, **{uid: r for uid, r in posted.items() if mine.get(uid) is None
                         or mine[uid].status == ReviewStatus.DRAFT}}  # fmt: skip
-    rows = [(p, shown.get(p.uid), mask_id_for_evaluator(p.id_masked)) for p in members]
+    labels = policy.graded_labels()
+    rows = [
+        (p, shown.get(p.uid), mask_id_for_evaluator(p.id_masked),
+         _graded_rows(labels, shown.get(p.uid)))
+        for p in members
+    ]  # fmt: skip
     return render(request, "evaluation/review.html", {
         "round": rnd, "household": household, "rows": rows, "conflict": conflict,
         "policy": policy, "grades": GRADES, "errors": errors, "provider": provider,
-        "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m in rows),
+        "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m, _g in rows),
     }, status=400 if errors else 200)  # fmt: skip
+
+
+def _graded_rows(labels, review) -> list[tuple[str, str, str]]:
+    """(item, label, the grade given as text or "") per graded item: the template only
+    compares strings (it renders 11 × 5 radio buttons per member)."""
+    given = review.graded if review is not None else {}
+    return [(item, label, str(given.get(item, ""))) for item, label in labels]
 
 
 def _posted_review(post, person: Person, policy) -> Review:
@@ -133,7 +148,7 @@ def _posted_review(post, person: Person, policy) -> Review:
     graded = {
         item: int(v)
         for item in policy.graded_items
-        if (v := post.get(f"grade-{person.uid}-{item}", "")) in {str(g) for g in GRADES}
+        if (v := post.get(f"grade-{person.uid}-{item}", "")) in GRADES
     }
     review = Review(person=person, knows_household=knows, graded=graded,
                     negative_items=post.getlist(f"neg-{person.uid}"))  # fmt: skip
@@ -141,38 +156,31 @@ def _posted_review(post, person: Person, policy) -> Review:
     return review
 
 
-def _save_household(
-    user, rnd: Round, members: list[Person], posted: dict, submit: bool
-) -> list[str]:
+def _save_household(user, rnd: Round, members: list[Person], posted: dict, submit: bool) -> list[str]:  # fmt: skip
     """Save every member's review, or none of them: a household is handed in whole. The
     reasons, per member, when refused."""
     errors: list[str] = []
+    answers = {}
+    for person in members:
+        r = posted[person.uid]
+        if r.amount_text and not r.amount_text.isdigit():
+            errors.append(f"{person.name}: {_('The amount must be a whole number of yuan.')}")
+            continue
+        answers[person] = actions.ReviewInput(
+            r.knows_household, r.negative_items, r.graded,
+            int(r.amount_text) if r.amount_text else None,
+        )  # fmt: skip
+    if errors:
+        return errors
     try:
-        with transaction.atomic():
-            for person in members:
-                r = posted[person.uid]
-                try:
-                    amount = int(r.amount_text) if r.amount_text else None
-                    actions.do_save_review(
-                        user, rnd, person, knows_household=r.knows_household,
-                        negative_items=r.negative_items, graded=r.graded, amount_yuan=amount,
-                        submit=submit,
-                    )  # fmt: skip
-                except ValueError:
-                    errors.append(
-                        f"{person.name}: {_('The amount must be a whole number of yuan.')}"
-                    )
-                except ValidationError as e:
-                    errors.append(f"{person.name}: {' '.join(e.messages)}")
-            if errors:
-                raise _Refused
-    except _Refused:
-        pass
-    return errors
-
-
-class _Refused(Exception):
-    """Rolls back a household's reviews when one member's is refused."""
+        actions.do_save_reviews(user, rnd, answers, submit=submit)
+    except ValidationError as e:
+        names = {p.uid: p.name for p in members}
+        if hasattr(e, "error_dict"):
+            return [f"{names[uid]}: {' '.join(m for err in errs for m in err.messages)}"
+                    for uid, errs in e.error_dict.items()]  # fmt: skip
+        return list(e.messages)
+    return []
 
 
 @require_GET
