@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from cunxin.audit.chain import record
 from cunxin.credit.decide import Applicant, compile_policy
 from cunxin.credit.policy import CreditPolicy, from_data, to_data
-from cunxin.decisions.models import OPEN, TRANSITIONS, CreditPolicyVersion, Decision
+from cunxin.decisions.models import ACTION_LABELS, OPEN, TRANSITIONS, CreditPolicyVersion, Decision
 from cunxin.evaluation.models import RoundKind, Verdict
 from cunxin.lib.idnumber import birth_date
 from cunxin.org.models import Role
@@ -148,8 +148,8 @@ def do_transition(actor, decision: Decision, action: str, reason: str = "") -> D
             raise PermissionDenied(_("A decision is approved by someone other than its maker."))
         if decision.status not in starts:
             raise InvalidTransition(
-                _("This decision is %(status)s: it cannot be %(action)s.")
-                % {"status": decision.get_status_display(), "action": action}
+                _("This decision is %(status)s: “%(action)s” is not possible.")
+                % {"status": decision.get_status_display(), "action": ACTION_LABELS[action]}
             )
         if action == "undo" and decision.signed_at is not None:
             raise InvalidTransition(_("The contract is signed: the approval cannot be undone."))

@@ -38,6 +38,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "refer_back": (frozenset({Status.PROPOSED}), Status.REFERRED_BACK),
     "undo": (frozenset({Status.APPROVED}), Status.PROPOSED),
 }
+ACTION_LABELS = {
+    "approve": _("Approve"),
+    "reject": _("Reject"),
+    "refer_back": _("Refer back"),
+    "undo": _("Undo the approval"),
+}
 OPEN = (Status.PROPOSED, Status.APPROVED)
 
 
