@@ -51,7 +51,8 @@ def record(
     user = actor if getattr(actor, "pk", None) else None
     before, after = _canonical(before), _canonical(after)
     at = timezone.now()
-    with transaction.atomic():
+    # no savepoint: inside the caller's transaction, a failure here must fail the change too
+    with transaction.atomic(savepoint=False):
         head, _ = ChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"last_hash": GENESIS}
         )

@@ -199,7 +199,7 @@ def _seat(user, rnd: Round) -> PanelMember:
         PanelMember.objects.filter(
             project_id=rnd.project_id, staff__user=user, removed_at__isnull=True
         )
-        .select_related("staff")
+        .select_related("staff__person")
         .first()
     )
     if member is None:
@@ -307,52 +307,51 @@ def do_save_reviews(
     errors = {p.uid: e for p in persons if (e := _content_errors(answers[p], policy, submit))}
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        if not round_still_open(rnd):
-            raise ValidationError(_("This round is closed."))
-        existing = {
-            r.person_id: r
-            for r in Review.objects.select_for_update().filter(
-                round=rnd, reviewer=member, person__in=persons
-            )
-        }
-        if done := [p for p in persons if p.uid in existing and existing[p.uid].status != ReviewStatus.DRAFT]:  # fmt: skip
-            raise ValidationError(
-                {p.uid: [_("This review has already been submitted.")] for p in done}
-            )
-        now = timezone.now()
-        reviews, new = [], []
-        for person in persons:
-            answer = answers[person]
-            review = existing.get(person.uid)
-            if review is None:
-                review = Review(round=rnd, reviewer=member, person=person)
-                new.append(review)
-            knows = answer.knows_household
-            review.knows_household = knows
-            review.negative_items = sorted(set(answer.negative_items)) if knows else []
-            review.graded = answer.graded if knows else {}
-            review.amount_yuan = answer.amount_yuan if knows else None
-            review.updated_at = now
+    try:
+        with transaction.atomic():
+            if not round_still_open(rnd):
+                raise ValidationError(_("This round is closed."))
+            existing = {
+                r.person_id: r
+                for r in Review.objects.select_for_update().filter(
+                    round=rnd, reviewer=member, person__in=persons
+                )
+            }
+            if done := [p for p in persons if p.uid in existing and existing[p.uid].status != ReviewStatus.DRAFT]:  # fmt: skip
+                raise ValidationError(
+                    {p.uid: [_("This review has already been submitted.")] for p in done}
+                )
+            now = timezone.now()
+            reviews, new = [], []
+            for person in persons:
+                answer = answers[person]
+                review = existing.get(person.uid)
+                if review is None:
+                    review = Review(round=rnd, reviewer=member, person=person)
+                    new.append(review)
+                knows = answer.knows_household
+                review.knows_household = knows
+                review.negative_items = sorted(set(answer.negative_items)) if knows else []
+                review.graded = answer.graded if knows else {}
+                review.amount_yuan = answer.amount_yuan if knows else None
+                review.updated_at = now
+                if submit:
+                    review.status, review.submitted_at = ReviewStatus.SUBMITTED, now
+                reviews.append(review)
+            Review.objects.bulk_create(new)
+            Review.objects.bulk_update(
+                [r for r in reviews if r not in new],
+                ["knows_household", "negative_items", "graded", "amount_yuan", "status",
+                 "submitted_at", "updated_at"],
+            )  # fmt: skip
             if submit:
-                review.status, review.submitted_at = ReviewStatus.SUBMITTED, now
-            reviews.append(review)
-        try:
-            with transaction.atomic():
-                Review.objects.bulk_create(new)
-        except IntegrityError:  # the same evaluator's other submit got there first
-            raise ValidationError(_("This review has already been submitted.")) from None
-        Review.objects.bulk_update(
-            [r for r in reviews if r not in new],
-            ["knows_household", "negative_items", "graded", "amount_yuan", "status",
-             "submitted_at", "updated_at"],
-        )  # fmt: skip
-        if submit:
-            # one event per household handed in: which reviews, not what they say (back to back)
-            record(user, "evaluation.review.submit", rnd, after={
-                "status": ReviewStatus.SUBMITTED, "reviews": sorted(r.pk for r in reviews),
-                "household": persons[0].household_id,
-            })  # fmt: skip
+                # one event per household handed in: which reviews, not what they say (back to back)
+                record(user, "evaluation.review.submit", rnd, after={
+                    "status": ReviewStatus.SUBMITTED, "reviews": sorted(r.pk for r in reviews),
+                    "household": persons[0].household_id,
+                })  # fmt: skip
+    except IntegrityError:  # the same evaluator's other submit got there first
+        raise ValidationError(_("This review has already been submitted.")) from None
     return reviews
 
 

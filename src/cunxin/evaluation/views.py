@@ -27,26 +27,31 @@ PAGE_SIZE = 20
 GRADES = ("1", "2", "3", "4", "5")
 
 
-def _open_round_for(user) -> tuple[Round, PanelMember] | None:
+def _open_round_for(user, round_id: int | None = None) -> tuple[Round, PanelMember] | None:
+    """The open first round the user holds an active seat in (the given one), and the seat.
+    Two small queries: a single join over seat, project and round plans slowly."""
+    rounds = Round.objects.filter(
+        closed_at__isnull=True, kind=RoundKind.FIRST, project__closed_at__isnull=True,
+        project__panel__staff__user=user, project__panel__removed_at__isnull=True,
+    )  # fmt: skip
+    if round_id is not None:
+        rounds = rounds.filter(pk=round_id)
+    rnd = rounds.select_related("project__village", "project__policy").first()
+    if rnd is None:
+        return None
     seat = (
-        PanelMember.objects.filter(
-            staff__user=user, removed_at__isnull=True, project__closed_at__isnull=True,
-            project__rounds__closed_at__isnull=True, project__rounds__kind=RoundKind.FIRST,
-        )
-        .select_related("project__village", "project__policy", "staff__person")
+        PanelMember.objects.filter(project_id=rnd.project_id, staff__user=user, removed_at__isnull=True)
+        .select_related("staff__person")
         .first()
     )  # fmt: skip
-    if seat is None:
-        return None
-    rnd = seat.project.rounds.filter(closed_at__isnull=True, kind=RoundKind.FIRST).first()
-    return rnd, seat
+    return (rnd, seat) if seat is not None else None
 
 
 def _round_or_404(request: HttpRequest, round_id: int) -> tuple[Round, PanelMember]:
     if not request.user.is_authenticated:
         raise Http404
-    found = _open_round_for(request.user)
-    if found is None or found[0].pk != round_id:
+    found = _open_round_for(request.user, round_id)
+    if found is None:
         raise Http404
     return found
 
@@ -101,18 +106,22 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
     members = list(
         Person.objects.filter(household=household, retired_at__isnull=True).order_by("member_index")
     )
-    conflict = actions.conflict_for(seat, members[0], policy) if members else None
+    # on POST the action checks the conflict (and refuses); the page shows it on GET
+    conflict = (
+        actions.conflict_for(seat, members[0], policy)
+        if members and request.method == "GET" else None
+    )  # fmt: skip
     errors: list[str] = []
     posted: dict[str, Review] = {}
     if request.method == "POST":
-        if conflict is not None:
-            raise PermissionDenied
         posted = {p.uid: _posted_review(request.POST, p, policy) for p in members}
         errors = _save_household(
             request.user, rnd, members, posted, request.POST.get("action") == "submit"
         )
         if not errors:
             return redirect("evaluation:home")
+        if actions.conflict_for(seat, members[0], policy):
+            raise PermissionDenied  # the household is not theirs to review at all
     mine = {
         r.person_id: r for r in actions.my_reviews(request.user, rnd).filter(person__in=members)
     }
