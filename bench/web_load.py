@@ -422,8 +422,9 @@ def report(result: dict) -> None:
 
 
 # --- main ----------------------------------------------------------------------------------
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(port: int, doc: str = __doc__) -> argparse.ArgumentParser:
+    """The options every load benchmark takes (this one's and bench/review_load.py's)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument(
         "--pool", type=Path,
@@ -432,11 +433,15 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
+    return parser
 
+
+def prepare(args) -> tuple[dict, str, float | None]:
+    """The server's environment, the run's time stamp and — with --pool — the database
+    reset and the pool published (its time in seconds)."""
     # Ctrl-C and SIGTERM both unwind through `finally`, which stops the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     OUT.mkdir(exist_ok=True)
@@ -446,29 +451,27 @@ def main() -> int:
         "CUNXIN_DEBUG": "1", "CUNXIN_DB_CONN_MAX_AGE": "600",
     })  # fmt: skip
     env = dict(os.environ)
-
     publish_s = None
     if args.pool:
         reset_database(args.database_url)
         publish_s = load_pool(args.pool.resolve(), env)
         log(f"published in {publish_s:.1f} s")
-    n_cms = max(50, args.users)
-    log(f"setting up {n_cms} bench customer managers")
-    users, size = setup_staff(n_cms, args.seed)
-    users_file = OUT / "web_load_users.json"
-    users_file.write_text(json.dumps(users, ensure_ascii=False, indent=1), encoding="utf-8")
-    log(f"{size['persons']:,} persons, {size['households']:,} households; users file {users_file}")
+    return env, stamp, publish_s
 
-    access_log = OUT / f"web_load-{stamp}-access.log"
-    error_log = OUT / f"web_load-{stamp}-gunicorn.log"
-    samples_file = OUT / f"web_load-{stamp}-samples.json"
-    prefix = OUT / f"web_load-{stamp}"
+
+def run_load(args, env: dict, name: str, stamp: str, locustfile: Path, users_file: Path):
+    """gunicorn, then locust headless against it; returns (access log, locust CSV prefix,
+    samples file)."""
+    access_log = OUT / f"{name}-{stamp}-access.log"
+    error_log = OUT / f"{name}-{stamp}-gunicorn.log"
+    samples_file = OUT / f"{name}-{stamp}-samples.json"
+    prefix = OUT / f"{name}-{stamp}"
     server = None
     try:
         server = start_gunicorn(args, env, access_log, error_log)
         host = f"http://127.0.0.1:{args.port}"
         cmd = [
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
             "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.seconds}s",
             "--host", host, "--csv", str(prefix), "--only-summary",
         ]  # fmt: skip
@@ -481,9 +484,23 @@ def main() -> int:
             raise SystemExit(f"locust exited with {locust.returncode}")
     finally:
         stop(server, "gunicorn")
-
     if not samples_file.exists():
         raise SystemExit(f"locust saved no samples ({samples_file})")
+    return access_log, prefix, samples_file
+
+
+def main() -> int:
+    args = arguments(port=8123).parse_args()
+    env, stamp, publish_s = prepare(args)
+    n_cms = max(50, args.users)
+    log(f"setting up {n_cms} bench customer managers")
+    users, size = setup_staff(n_cms, args.seed)
+    users_file = OUT / "web_load_users.json"
+    users_file.write_text(json.dumps(users, ensure_ascii=False, indent=1), encoding="utf-8")
+    log(f"{size['persons']:,} persons, {size['households']:,} households; users file {users_file}")
+    access_log, prefix, samples_file = run_load(
+        args, env, "web_load", stamp, LOCUSTFILE, users_file
+    )
     client, failures, steady_from, steady_s = client_figures(samples_file)
     server_stats, slowest = server_figures(access_log, steady_from)
     result = {
