@@ -217,6 +217,60 @@ def _publish(pool_dir: Path, by: str | None) -> str:
     return "\n".join(lines)
 
 
+@main.group()
+def model() -> None:
+    """The scorecard behind the model amount (模型额度)."""
+
+
+@model.command("train")
+@click.option(
+    "--pool",
+    "pool_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A built pool folder (from `cunxin pool build`).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for scorecard.json (the model) and report.html.",
+)
+@click.option("--seed", default=42, show_default=True, type=int, help="Seed of the holdout split.")
+def model_train(pool_dir: Path, out_dir: Path, seed: int) -> None:
+    """Train a scorecard on the pool's past loans; write the model and its report."""
+    from cunxin.credit.scorecard import summary, train_pool
+
+    trained, paths = train_pool(pool_dir, out_dir, seed)
+    click.echo(summary(trained.model, paths))
+
+
+@model.command("score")
+@click.option(
+    "--pool",
+    "pool_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A built pool folder (from `cunxin pool build`).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A model file (scorecard.json from `cunxin model train`).",
+)
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
+)
+def model_score(pool_dir: Path, model_path: Path, engine: str) -> None:
+    """Score every adult of the pool into POOL/model_score.parquet."""
+    from cunxin.credit.scoring import score_pool, summary
+
+    click.echo(summary(score_pool(pool_dir, model_path, engine), pool_dir))
+
+
 @main.command(
     context_settings={
         "ignore_unknown_options": True,

@@ -1,2 +1,7 @@
-"""Credit decisions (授信): the scorecard model and its scoring on the pool, and the credit
-policy as data with its rule engine. Imports no Django."""
+"""Credit decisions (授信), pool side; imports no Django.
+
+`scorecard.py` trains and evaluates the scorecard behind the model amount (模型额度) and
+keeps it as data (JSON, no pickle); `scoring.py` turns that JSON into SQL and scores the
+pool on DuckDB or Spark; `report.py` renders the model report (HTML). `policy.py` and
+`decide.py` hold the credit policy as data with its rule engine.
+"""
