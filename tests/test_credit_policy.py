@@ -17,14 +17,14 @@ DEFAULT = compile_policy(CreditPolicy())
 
 def person(**kw) -> Applicant:
     base = dict(person_uid="P1", age=40, evaluation_color="white", evaluation_yuan=60_000,
-                survey_yuan=55_500, score=650.0, income_yuan=40_000, assets_yuan=200_000,
+                survey_yuan=55_500, score=570.0, model_grade="excellent", income_yuan=40_000, assets_yuan=200_000,
                 liabilities_yuan=10_000)  # fmt: skip
     return Applicant(**{**base, **kw})
 
 
 def test_the_default_picks_the_lowest_rounds_down_and_explains():
     d = DEFAULT.decide(person())
-    # grade 优秀 (640–680): cap 100,000; capacity 40,000×2 + 20,000 − 10,000 = 90,000
+    # grade 优秀 (the model's "excellent"): cap 100,000; capacity 40,000×2 + 20,000 − 10,000 = 90,000
     assert (d.grade, d.model_yuan) == ("优秀", 90_000)
     assert d.final_yuan == 55_000  # min(60,000, 90,000, 55,500) rounded down to 1,000
     kinds = [s.kind for s in d.trace]
@@ -48,7 +48,7 @@ def test_each_preset(preset, final):
 
 
 def test_the_grade_cap_applies_after_the_preset():
-    d = DEFAULT.decide(person(score=570.0, evaluation_yuan=150_000, survey_yuan=150_000,
+    d = DEFAULT.decide(person(model_grade="fair", evaluation_yuan=150_000, survey_yuan=150_000,
                               income_yuan=500_000))  # fmt: skip
     assert d.grade == "一般" and d.final_yuan == 30_000
     assert d.model_yuan == 30_000  # capacity is capped by the grade too
@@ -85,7 +85,7 @@ def test_a_survey_far_from_the_base_goes_to_the_branch_manager():
 
 
 def test_no_score_is_the_lowest_grade():
-    d = DEFAULT.decide(person(score=None))
+    d = DEFAULT.decide(person(score=None, model_grade=None))
     assert d.grade == "不授信" and d.final_yuan == 0
 
 
@@ -120,6 +120,9 @@ applicants = st.builds(
     evaluation_yuan=amounts,
     survey_yuan=amounts,
     score=st.one_of(st.none(), st.floats(min_value=300, max_value=900)),
+    model_grade=st.one_of(
+        st.none(), st.sampled_from(["top", "excellent", "good", "fair", "decline", "x"])
+    ),
     income_yuan=st.integers(min_value=0, max_value=2_000_000),
     assets_yuan=st.integers(min_value=0, max_value=20_000_000),
     liabilities_yuan=st.integers(min_value=0, max_value=5_000_000),
@@ -131,7 +134,7 @@ applicants = st.builds(
 @given(applicants)
 def test_under_min_the_final_never_exceeds_a_cap_or_an_amount(a):
     d = DEFAULT.decide(a)
-    cap = CreditPolicy().grade_for(a.score).cap_yuan
+    cap = CreditPolicy().grade_for(a.model_grade).cap_yuan
     assert 0 <= d.final_yuan <= cap
     assert d.final_yuan <= d.model_yuan
     for amount in (a.evaluation_yuan, a.survey_yuan):

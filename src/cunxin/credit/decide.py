@@ -51,6 +51,7 @@ class Applicant:
     evaluation_yuan: int | None = None
     survey_yuan: int | None = None
     score: float | None = None
+    model_grade: str | None = None  # the scorecard's grade key for the score
     income_yuan: int = 0
     assets_yuan: int = 0
     liabilities_yuan: int = 0
@@ -102,10 +103,8 @@ class CompiledPolicy:
         self._routes = [(r, self._compile(self._env_out, r.when, r.id, "BOOL")) for r in p.routes]
         r = p.credit_household
         self._credit_household = (r, self._compile(self._env_out, r.when, r.id, "BOOL"))
-        if not p.grades or min(g.min_score for g in p.grades) != float("-inf"):
-            raise PolicyError(
-                "grades: the lowest band must start at -inf (every score has a grade)"
-            )
+        if not p.grades or len({g.key for g in p.grades}) != len(p.grades):
+            raise PolicyError("grades: at least one, each of the model's grades once")
         if p.rounding_yuan < 1:
             raise PolicyError("rounding_yuan: at least 1")
 
@@ -130,7 +129,7 @@ class CompiledPolicy:
 
     def decide(self, a: Applicant) -> Decision:
         p = self.policy
-        grade: Grade = p.grade_for(a.score)
+        grade: Grade = p.grade_for(a.model_grade)
         data = {
             "age": a.age, "flags": list(a.flags), "evaluation_color": a.evaluation_color,
             "evaluation_yuan": a.evaluation_yuan or 0, "has_evaluation": a.evaluation_yuan is not None,
@@ -147,7 +146,7 @@ class CompiledPolicy:
                 stops.append(rule.id)
                 trace.append(Step("hard_stop", rule.id, rule.label, True, _used(rule, data)))
         trace.append(Step("grade", "grade", grade.name, grade.cap_yuan,
-                          {"score": a.score, "min_score": None if grade.min_score == float("-inf") else grade.min_score}))  # fmt: skip
+                          {"score": a.score, "model_grade": a.model_grade}))  # fmt: skip
         capacity = max(0, int(self._eval(self._capacity, data, "capacity")))
         model = min(capacity, grade.cap_yuan)
         trace.append(Step("model_amount", "capacity", p.capacity, model,

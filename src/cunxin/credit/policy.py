@@ -34,8 +34,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class Grade:
+    """A grade of the active scorecard (its score bands are the model's, see
+    `cunxin.credit.scorecard.GRADES`) and the cap the policy puts on it."""
+
+    key: str  # the model's grade key: top / excellent / good / fair / decline
     name: str  # 特优 / 优秀 / 较好 / 一般 / 不授信
-    min_score: float  # the band starts here (scorecard points)
     cap_yuan: int
 
 
@@ -48,11 +51,11 @@ DEFAULT_HARD_STOPS: tuple[Rule, ...] = (
     Rule("not_evaluated", "未经评议或有效评议不足", "evaluation_color in ['', 'insufficient']"),
 )
 DEFAULT_GRADES: tuple[Grade, ...] = (
-    Grade("特优", 680.0, 200_000),
-    Grade("优秀", 640.0, 100_000),
-    Grade("较好", 600.0, 50_000),
-    Grade("一般", 560.0, 30_000),
-    Grade("不授信", float("-inf"), 0),
+    Grade("top", "特优", 200_000),
+    Grade("excellent", "优秀", 100_000),
+    Grade("good", "较好", 50_000),
+    Grade("fair", "一般", 30_000),
+    Grade("decline", "不授信", 0),
 )
 # Model amount from capacity (DESIGN.md §5): twice the household's yearly income plus a
 # tenth of its assets, less its liabilities, never below 0; the grade cap applies after.
@@ -92,24 +95,18 @@ class CreditPolicy:
     credit_household: Rule = DEFAULT_CREDIT_HOUSEHOLD
     credit_village: CreditVillageCriteria = field(default_factory=CreditVillageCriteria)
 
-    def grade_for(self, score: float | None) -> Grade:
-        """The band the score falls in (the lowest grade without a score)."""
-        bands = sorted(self.grades, key=lambda g: g.min_score, reverse=True)
-        if score is None:
-            return bands[-1]
-        return next(g for g in bands if score >= g.min_score)
+    def grade_for(self, model_grade: str | None) -> Grade:
+        """The policy's grade for the model's grade key (the last, lowest, without one)."""
+        return next((g for g in self.grades if g.key == model_grade), self.grades[-1])
 
 
 def to_data(policy: CreditPolicy) -> dict:
-    """The policy as JSON data (the lowest grade band's -inf as null: JSON has no inf)."""
+    """The policy as JSON data."""
     rule = lambda r: {"id": r.id, "label": r.label, "when": r.when}  # noqa: E731
     return {
         "version": policy.version,
         "hard_stops": [rule(r) for r in policy.hard_stops],
-        "grades": [
-            {"name": g.name, "min_score": None if g.min_score == float("-inf") else g.min_score,
-             "cap_yuan": g.cap_yuan} for g in policy.grades
-        ],
+        "grades": [{"key": g.key, "name": g.name, "cap_yuan": g.cap_yuan} for g in policy.grades],
         "capacity": policy.capacity,
         "preset": str(policy.preset),
         "rounding_yuan": policy.rounding_yuan,
@@ -128,10 +125,7 @@ def from_data(data: dict) -> CreditPolicy:
     return CreditPolicy(
         version=data["version"],
         hard_stops=tuple(Rule(**r) for r in data["hard_stops"]),
-        grades=tuple(
-            Grade(g["name"], float("-inf") if g["min_score"] is None else float(g["min_score"]),
-                  int(g["cap_yuan"])) for g in data["grades"]
-        ),
+        grades=tuple(Grade(g["key"], g["name"], int(g["cap_yuan"])) for g in data["grades"]),
         capacity=data["capacity"],
         preset=Preset(data["preset"]),
         rounding_yuan=int(data["rounding_yuan"]),
