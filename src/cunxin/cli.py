@@ -92,6 +92,16 @@ def _synth_summary(out_dir: Path, summary: dict) -> str:
     return f"synthetic county written to {out_dir}: {parts}"
 
 
+# --pool of the commands that read a built pool
+built_pool = click.option(
+    "--pool",
+    "pool_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A built pool folder (from `cunxin pool build`).",
+)
+
+
 @main.group()
 def pool() -> None:
     """The data pool."""
@@ -178,13 +188,7 @@ def _require_migrated() -> None:
 
 
 @pool.command("publish")
-@click.option(
-    "--pool",
-    "pool_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="A built pool folder (from `cunxin pool build`).",
-)
+@built_pool
 @click.option(
     "--by", default=None, help="Who publishes (recorded in the run); the OS user by default."
 )
@@ -223,13 +227,7 @@ def model() -> None:
 
 
 @model.command("train")
-@click.option(
-    "--pool",
-    "pool_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="A built pool folder (from `cunxin pool build`).",
-)
+@built_pool
 @click.option(
     "--out",
     "out_dir",
@@ -247,13 +245,7 @@ def model_train(pool_dir: Path, out_dir: Path, seed: int) -> None:
 
 
 @model.command("score")
-@click.option(
-    "--pool",
-    "pool_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="A built pool folder (from `cunxin pool build`).",
-)
+@built_pool
 @click.option(
     "--model",
     "model_path",
