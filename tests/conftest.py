@@ -268,3 +268,13 @@ def bank_language():
 
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture
+def committed(transactional_db):
+    """Rows committed for real (concurrency tests on PostgreSQL); the end-of-test flush
+    lifts the append-only triggers (tests/appendonly.py)."""
+    from appendonly import allow_flush
+
+    yield
+    allow_flush()

@@ -130,14 +130,6 @@ def test_a_referred_back_decision_can_be_proposed_again(signed):
     assert again.pk != decision.pk and again.status == Status.PROPOSED
 
 
-@pytest.fixture
-def committed(transactional_db):
-    from appendonly import allow_flush
-
-    yield
-    allow_flush()
-
-
 @pytest.mark.postgres
 def test_two_approvals_at_once_resolve_to_one(postgres_db, committed, village, project):
     sign_off(village, project)

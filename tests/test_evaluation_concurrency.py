@@ -12,14 +12,6 @@ from cunxin.evaluation import actions
 from cunxin.evaluation.models import Review, ReviewStatus, RoundKind
 
 
-@pytest.fixture
-def committed(transactional_db):
-    from appendonly import allow_flush
-
-    yield
-    allow_flush()
-
-
 @pytest.mark.postgres
 def test_simultaneous_submissions_leave_one_review_each_and_lose_nothing(postgres_db, committed, project, village):  # fmt: skip
     # GIVEN an open round

@@ -32,6 +32,7 @@ from cunxin.evaluation.policy_actions import (
     as_percent,
     policy_in_force,
 )
+from cunxin.evaluation.staff_views import project_or_404
 from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.models import Role
 from cunxin.org.scope import staff_view
@@ -210,12 +211,7 @@ def project_policy(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a project to another policy version. GET: the form (only the form for htmx,
     which the project page loads into itself); POST: the move, back to the project."""
     scope = request.scope
-    try:
-        project = Project.objects.select_related("village", "policy").get(
-            pk=pk, village__in=scope.villages()
-        )
-    except Project.DoesNotExist:
-        raise Http404 from None
+    project = project_or_404(scope, pk)
     scope.require(policy_actions.can_move_project_policy(request.user, project))
     error = ""
     if request.method == "POST":

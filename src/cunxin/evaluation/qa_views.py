@@ -10,8 +10,6 @@ not record (HQ analyst) → 403; the project's responsible customer manager is r
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -22,20 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import actions
 from cunxin.evaluation.models import Photo, Project, QaCheck, Verdict
+from cunxin.evaluation.staff_views import project_or_404
 from cunxin.lib import images
+from cunxin.lib.geo import parse_point
 from cunxin.lib.masking import mask_name
 from cunxin.org.scope import staff_view
-
-COORDINATE = Decimal("0.000001")  # Photo.latitude / longitude: 6 decimal places
-
-
-def _project_or_404(scope, pk: int) -> Project:
-    try:
-        return Project.objects.select_related("village", "responsible").get(
-            pk=pk, village__in=scope.villages()
-        )
-    except Project.DoesNotExist:
-        raise Http404 from None
 
 
 def _percent(passed: int, checked: int) -> float | None:
@@ -95,7 +84,7 @@ def qa(request: HttpRequest) -> HttpResponse:
 def project_qa(request: HttpRequest, pk: int) -> HttpResponse:
     """A project's drawn reviews: person, round, reviewer, checked or not, by whom, result."""
     scope = request.scope
-    proj = _project_or_404(scope, pk)
+    proj = project_or_404(scope, pk)
     checks = list(
         _checks(scope)
         .filter(review__round__project=proj)
@@ -121,17 +110,6 @@ def _check_or_404(scope, pk: int) -> QaCheck:
         )
     except QaCheck.DoesNotExist:
         raise Http404 from None
-
-
-def _coordinates(post) -> tuple[Decimal | None, Decimal | None]:
-    """The place from the browser (optional): both or neither, within range, else none."""
-    try:
-        lat, lng = Decimal(post.get("latitude", "")), Decimal(post.get("longitude", ""))
-    except InvalidOperation:
-        return None, None
-    if not (lat.is_finite() and lng.is_finite() and abs(lat) <= 90 and abs(lng) <= 180):
-        return None, None
-    return lat.quantize(COORDINATE), lng.quantize(COORDINATE)
 
 
 @require_http_methods(["GET", "POST"])
@@ -161,7 +139,9 @@ def check(request: HttpRequest, pk: int) -> HttpResponse:
         elif form["result"] == "fail" and not form["note"].strip():
             errors.insert(0, _("Say what did not hold up."))
         if not errors:
-            latitude, longitude = _coordinates(request.POST)
+            latitude, longitude = parse_point(
+                request.POST.get("latitude"), request.POST.get("longitude")
+            )
             try:
                 actions.do_record_qa(
                     request.user, qa_check, passed=form["result"] == "pass", note=form["note"],
@@ -211,11 +191,15 @@ def _posted_images(request: HttpRequest):
 
 
 def _image_response(photo_id: int | None) -> HttpResponse:
-    """A stored image as itself, unable to run script, kept by no cache (a house, a face,
-    a signature). One query."""
     photo = Photo.objects.filter(pk=photo_id).first() if photo_id else None
     if photo is None:
         raise Http404
+    return stored_image_response(photo)
+
+
+def stored_image_response(photo: Photo) -> HttpResponse:
+    """A stored image (visit or QA photo, signature) as itself, unable to run script, kept
+    by no cache."""
     response = HttpResponse(bytes(photo.data), content_type=photo.content_type)
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "no-store, private"

@@ -13,14 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import sheets
 from cunxin.evaluation.models import Project
-from cunxin.evaluation.staff_views import _project_or_404
+from cunxin.evaluation.staff_views import project_or_404
 from cunxin.org.scope import staff_view
 
 
 def _writable_project(request: HttpRequest, pk: int) -> Project:
     """The project in the user's scope (404 otherwise) that the user may work on (403)."""
     scope = request.scope
-    project = _project_or_404(scope, pk)
+    project = project_or_404(scope, pk)
     scope.require(scope.can_write)
     return project
 

@@ -23,7 +23,7 @@ from cunxin.org.scope import staff_view
 from cunxin.pool.models import Person
 
 
-def _project_or_404(scope, pk: int) -> Project:
+def project_or_404(scope, pk: int) -> Project:
     try:
         return Project.objects.select_related("village", "policy", "responsible").get(
             pk=pk, village__in=scope.villages()
@@ -68,7 +68,7 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
     """A project's panel and rounds. POST `op`: add or remove (a panel member), open,
     close (a round)."""
     scope = request.scope
-    proj = _project_or_404(scope, pk)
+    proj = project_or_404(scope, pk)
     error = ""
     if request.method == "POST":
         scope.require(scope.can_write)

@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
+from cunxin.evaluation.actions import VERDICT_COLORS, store_photo
 from cunxin.evaluation.models import Project, Round, Verdict
 from cunxin.evaluation.policy import EvaluationPolicy
+from cunxin.lib.geo import distance_m
 from cunxin.org.models import Assignment, Role, Staff
 from cunxin.org.scope import scope_for
 from cunxin.pool.models import Household, Person
 from cunxin.visits.models import Mode, TaskReason, Visit, VisitMember, VisitTask
-
-COLORS = ("white", "grey", "black")
 
 
 # --- tasks -------------------------------------------------------------------------------
@@ -92,14 +92,6 @@ def _grid_managers(project: Project) -> tuple[dict[str, int], int]:
         open_.filter(grid__village_id=project.village_id).values_list("grid_id", "staff_id")
     )
     return grids, village_cm or project.responsible_id
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine; plenty for ordering a village's tasks)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
 def my_tasks(staff: Staff, here: tuple[float, float] | None = None, *, done: bool = False):
@@ -209,7 +201,7 @@ def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationP
         if m.color is not None and (
             m.color != before.get("color") or m.amount_yuan != before.get("amount_yuan")
         ):
-            if m.color not in COLORS:
+            if m.color not in VERDICT_COLORS:
                 errors.append(_("%(name)s: choose white, grey or black.") % {"name": person.name})
             if not m.correction_reason.strip():
                 errors.append(_("%(name)s: say why the evaluation is corrected.") % {"name": person.name})  # fmt: skip
@@ -220,8 +212,6 @@ def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationP
         ))  # fmt: skip
     if errors:
         raise ValidationError(errors)
-    from cunxin.evaluation.actions import store_photo
-
     with transaction.atomic():
         task = VisitTask.objects.select_for_update().get(pk=task.pk)
         if task.done_at is not None:

@@ -5,8 +5,6 @@ project for the branch."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation.actions import policy_of
-from cunxin.evaluation.models import Photo, Project
+from cunxin.evaluation.models import Photo
+from cunxin.evaluation.qa_views import stored_image_response
+from cunxin.evaluation.staff_views import project_or_404
+from cunxin.lib.geo import parse_point
 from cunxin.lib.images import BadImage, clean_photo
 from cunxin.org.models import Role
 from cunxin.org.scope import staff_view
@@ -26,23 +27,13 @@ from cunxin.visits.models import Mode, Visit, VisitTask
 MAX_PHOTOS = 6
 
 
-def _coordinate(text: str | None, limit: int) -> Decimal | None:
-    try:
-        value = Decimal((text or "").strip())
-    except InvalidOperation:
-        return None
-    return (
-        value.quantize(Decimal("0.000001")) if value.is_finite() and abs(value) <= limit else None
-    )
-
-
 @require_GET
 @staff_view
 def tasks(request: HttpRequest) -> HttpResponse:
     """The signed-in customer manager's open visit tasks; with ?lat=&lon= (the browser's
     location) nearest first, with the distance."""
     scope = request.scope
-    lat, lon = _coordinate(request.GET.get("lat"), 90), _coordinate(request.GET.get("lon"), 180)
+    lat, lon = parse_point(request.GET.get("lat"), request.GET.get("lon"))
     here = (float(lat), float(lon)) if lat is not None and lon is not None else None
     rows = actions.my_tasks(scope.staff, here) if scope.role == Role.CUSTOMER_MANAGER else []
     done = (
@@ -126,9 +117,10 @@ def _visit_form(request: HttpRequest, members: list[Person]) -> actions.VisitFor
     if errors:
         raise ValidationError(errors)
     photos = [clean_photo(f.read()) for f in uploads[:MAX_PHOTOS]]
+    latitude, longitude = parse_point(post.get("lat"), post.get("lon"))
     return actions.VisitForm(
         mode=post.get("mode", ""), notes=post.get("notes", "")[:2000],
-        latitude=_coordinate(post.get("lat"), 90), longitude=_coordinate(post.get("lon"), 180),
+        latitude=latitude, longitude=longitude,
         members=findings, photos=photos,
     )  # fmt: skip
 
@@ -154,9 +146,7 @@ def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
         image = Photo.objects.get(pk=photo_id, kind="visit", pk__in=task.visit.photos.values("pk"))
     except (Photo.DoesNotExist, Visit.DoesNotExist):
         raise Http404 from None
-    response = HttpResponse(bytes(image.data), content_type=image.content_type)
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return stored_image_response(image)
 
 
 @require_GET
@@ -164,10 +154,7 @@ def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
 def project_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """A project's visit tasks with who does them and how far they are."""
     scope = request.scope
-    try:
-        project = Project.objects.select_related("village").get(pk=pk, village__in=scope.villages())
-    except Project.DoesNotExist:
-        raise Http404 from None
+    project = project_or_404(scope, pk)
     rows = project.visit_tasks.select_related("household", "assigned_to").order_by(
         "done_at", "household__group_id", "household__household_no"
     )
