@@ -23,6 +23,59 @@ class CreditPolicyVersion(models.Model):
         ordering = ["-effective_from", "-created_at"]
 
 
+class ModelVersion(models.Model):
+    """A scorecard (`cunxin model train`'s scorecard.json) registered in the app, with its
+    metrics and training-data reference. One version is active: its scores give the model
+    grade of every new decision."""
+
+    model_id = models.CharField(_("model"), max_length=64, unique=True)
+    data = models.JSONField(_("scorecard"))
+    metrics = models.JSONField(_("metrics"), default=dict)
+    trained_on = models.JSONField(_("training data"), default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(_("by"), max_length=150)
+    active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # the scores loaded for this model: the pool run they were computed on, how many
+    scored_pool_run = models.CharField(max_length=64, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    scored_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="one_active_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.model_id
+
+
+class ModelScore(models.Model):
+    """A person's score under a model version, its grade key and the points per feature
+    (which explain the score). Loaded from the pool's model_score.parquet."""
+
+    model = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("pool.Person", on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)  # fmt: skip
+    score = models.IntegerField()
+    grade = models.CharField(max_length=16)
+    points = models.TextField(default="{}")  # JSON {feature: points}, read whole
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "person"], name="one_score_per_model_person")
+        ]
+
+
+class Product(models.TextChoices):
+    """DESIGN.md §5 "Products": whole-village credit grants a revolving line."""
+
+    REVOLVING = "revolving", _("Revolving credit line (3 years)")
+
+
 class Status(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
@@ -53,6 +106,11 @@ class Decision(models.Model):
 
     person = models.ForeignKey("pool.Person", on_delete=models.PROTECT, related_name="+")
     policy = models.ForeignKey(CreditPolicyVersion, on_delete=models.PROTECT, related_name="+")
+    model = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")  # fmt: skip
+    score = models.IntegerField(null=True, blank=True)
+    product = models.CharField(_("product"), max_length=16, choices=Product.choices,
+                               default=Product.REVOLVING)  # fmt: skip
     evaluation_yuan = models.PositiveIntegerField(_("evaluation amount"), null=True)
     model_yuan = models.PositiveIntegerField(_("model amount"))
     survey_yuan = models.PositiveIntegerField(_("survey amount"), null=True)
@@ -80,3 +138,75 @@ class Decision(models.Model):
                 name="one_open_decision_per_person",
             )
         ]  # fmt: skip
+
+
+class BatchRun(models.Model):
+    """批量授信 or a what-if: a policy applied to every adult of a village, a branch or the
+    county in one background run. Progress is written as it goes; counts and timings at
+    the end. A pre-credit run keeps one `PreCredit` row per person (the white list is the
+    rows with an amount); a what-if keeps its comparison in `summary`."""
+
+    class Purpose(models.TextChoices):
+        PRECREDIT = "precredit", _("Batch pre-credit")
+        WHATIF = "whatif", _("What-if")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    class ScopeKind(models.TextChoices):
+        VILLAGE = "village", _("Village")
+        BRANCH = "branch", _("Branch")
+        COUNTY = "county", _("County")
+
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    scope_kind = models.CharField(_("scope"), max_length=8, choices=ScopeKind.choices)
+    scope_code = models.CharField(max_length=16, blank=True)  # village or branch code
+    scope_name = models.CharField(max_length=64, blank=True)
+    policy = models.ForeignKey(CreditPolicyVersion, on_delete=models.PROTECT, related_name="+")
+    draft = models.JSONField(null=True, blank=True)  # the draft policy of a what-if
+    model = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")  # fmt: skip
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.QUEUED)  # fmt: skip
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+    timings = models.JSONField(default=dict)
+    summary = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class PreCredit(models.Model):
+    """One person's result in a pre-credit run (the rule trace is rebuilt on demand)."""
+
+    run = models.ForeignKey(BatchRun, on_delete=models.CASCADE, related_name="rows")
+    person = models.ForeignKey("pool.Person", on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)  # fmt: skip
+    household_id = models.CharField(max_length=24, blank=True)
+    village_id = models.CharField(max_length=12, blank=True)
+    score = models.IntegerField(null=True)
+    grade = models.CharField(max_length=8)
+    evaluation_yuan = models.PositiveIntegerField(null=True)
+    model_yuan = models.PositiveIntegerField()
+    survey_yuan = models.PositiveIntegerField(null=True)
+    final_yuan = models.PositiveIntegerField()
+    hard_stops = models.CharField(max_length=200, blank=True)  # rule ids, comma-separated
+    route = models.CharField(max_length=64, blank=True)
+    credit_household = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "village_id", "household_id"])]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("org/", include("cunxin.org.urls")),
     path("evaluation/", include("cunxin.evaluation.urls")),
     path("visits/", include("cunxin.visits.urls")),
+    path("credit/", include("cunxin.decisions.urls")),
     path("audit/", audit_views.trail, name="audit"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""Placeholder: pages are added in this module."""
+
+urls: list = []
