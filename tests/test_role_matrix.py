@@ -247,6 +247,9 @@ ROWS = [
     Row("org:assignment_end", ("cm_a@VA1",), "post", branch_a(403, hq_admin=302, bm_a=302)),
     Row("org:assignment_end", ("cm_b@VB1",), "post", branch_b(403, hq_admin=302, bm_b=302)),
     Row("org:assignment_end", ("cm_a@VA1",), "get", everyone(405)),
+    # --- credit decisions and approvals (decisions/views.py) ---
+    # --- the credit policy editor (decisions/policy_views.py) ---
+    # --- models, batch runs, what-if, ratings (decisions/batch_views.py) ---
 ]
 
 CASES = [pytest.param(row, role, id=f"{row.id} as {role}") for row in ROWS for role in ROLES]

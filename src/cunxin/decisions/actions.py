@@ -14,7 +14,15 @@ from django.utils.translation import gettext as _
 from cunxin.audit.chain import record
 from cunxin.credit.decide import Applicant, compile_policy
 from cunxin.credit.policy import CreditPolicy, from_data, to_data
-from cunxin.decisions.models import ACTION_LABELS, OPEN, TRANSITIONS, CreditPolicyVersion, Decision
+from cunxin.decisions.models import (
+    ACTION_LABELS,
+    OPEN,
+    TRANSITIONS,
+    CreditPolicyVersion,
+    Decision,
+    ModelScore,
+    ModelVersion,
+)
 from cunxin.evaluation.models import RoundKind, Verdict
 from cunxin.lib.idnumber import birth_date
 from cunxin.org.models import Role
@@ -52,11 +60,20 @@ def age_on(person: Person, on: dt.date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+def active_model() -> ModelVersion | None:
+    return ModelVersion.objects.filter(active=True).first()
+
+
 def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant, dict]:
     """The person's inputs: age, risk flags, the signed-off evaluation (as corrected at the
-    visit), the survey amount and the household's capacity from the 360 profile. Returns
-    the applicant and where each input came from (for the trace)."""
+    visit), the survey amount, the active model's score and grade, and the household's
+    capacity from the 360 profile. Returns the applicant and where each input came from
+    (for the trace)."""
     on = on or timezone.localdate()
+    model = active_model()
+    scored = (
+        ModelScore.objects.filter(model=model, person=person).first() if model else None
+    )
     verdict = (
         Verdict.objects.filter(person=person, round__kind=RoundKind.SIGN_OFF)
         .order_by("-round__closed_at")
@@ -79,7 +96,7 @@ def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant,
         person_uid=person.uid, age=age_on(person, on) or 0, flags=tuple(flags),
         evaluation_color=color, evaluation_yuan=evaluation,
         survey_yuan=visit.survey_amount_yuan if visit else None,
-        score=None,  # model scores reach the app with the scorecard's publish step
+        score=scored.score if scored else None, model_grade=scored.grade if scored else None,
         income_yuan=int(income.get("household_income_fen", 0)) // 100,
         assets_yuan=int(assets.get("household_assets_fen", 0)) // 100,
         liabilities_yuan=int(assets.get("household_liabilities_fen", 0)) // 100,
@@ -89,6 +106,8 @@ def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant,
         "verdict": verdict.pk if verdict else None,
         "visit_member": visit.pk if visit else None,
         "evaluation_corrected_at_visit": bool(visit and visit.after),
+        "model": model.model_id if model else None,
+        "model_version": model.pk if model else None,
     }
     return applicant, sources
 
@@ -110,7 +129,9 @@ def do_propose(actor, person: Person) -> Decision:
             if Decision.objects.filter(person=person, status__in=OPEN).exists():
                 raise ValidationError(_("This person already has an open decision."))
             decision = Decision.objects.create(
-                person=person, policy=version, evaluation_yuan=d.evaluation_yuan,
+                person=person, policy=version, score=applicant.score,
+                model_id=sources["model_version"],
+                evaluation_yuan=d.evaluation_yuan,
                 model_yuan=d.model_yuan, survey_yuan=d.survey_yuan, final_yuan=d.final_yuan,
                 grade=d.grade, hard_stops=list(d.hard_stops), route=d.route,
                 credit_household=d.credit_household,
