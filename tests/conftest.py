@@ -278,3 +278,19 @@ def committed(transactional_db):
 
     yield
     allow_flush()
+
+
+def give_scores(w, grades: dict[str, str], income_yuan: int = 60_000) -> object:
+    """An active model version scoring the given persons (key → model grade key), and a
+    household income in their 360 profiles (capacity = 2 × income = 120,000 by default)."""
+    from cunxin.decisions.models import ModelScore, ModelVersion
+
+    model = ModelVersion.objects.create(model_id="test-model", data={"grades": []},
+                                        created_by="test", active=True)  # fmt: skip
+    scores = {"top": 620, "excellent": 590, "good": 570, "fair": 560, "decline": 500}
+    for key, grade in grades.items():
+        person = w.persons[key]
+        person.profile = {**person.profile, "income": {"household_income_fen": income_yuan * 100}}
+        person.save(update_fields=["profile"])
+        ModelScore.objects.create(model=model, person=person, score=scores[grade], grade=grade)
+    return model

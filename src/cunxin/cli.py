@@ -7,6 +7,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,6 +264,30 @@ def model_score(pool_dir: Path, model_path: Path, engine: str) -> None:
     click.echo(summary(score_pool(pool_dir, model_path, engine), pool_dir))
 
 
+@model.command("publish")
+@built_pool
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The model file the pool was scored with.",
+)
+@click.option("--activate", is_flag=True, help="Make it the active model for new decisions.")
+@click.option("--by", default=None, help="Who publishes (default: the OS user).")
+def model_publish(pool_dir: Path, model_path: Path, activate: bool, by: str | None) -> None:
+    """Register the model in the app and load its scores (replacing earlier ones)."""
+    django_setup()
+    _require_migrated()
+    from cunxin.decisions.scores import publish_model
+
+    version = publish_model(
+        pool_dir, model_path, by=by or f"cli:{getpass.getuser()}", activate=activate
+    )
+    state = "active" if version.active else "not active (activate it on the models page)"
+    click.echo(f"published model {version.model_id}: {version.scored_count:,} scores, {state}")
+
+
 @main.command(
     context_settings={
         "ignore_unknown_options": True,
@@ -324,7 +349,6 @@ def org() -> None:
 @click.password_option(help="Prompted for (twice) when not given.")
 def org_create_admin(username: str, display_name: str, password: str) -> None:
     """Create the first HQ admin of a new installation."""
-    import getpass
 
     django_setup()
     _require_migrated()
@@ -365,7 +389,6 @@ def keys_rotate(batch: int) -> None:
     """Re-encrypt and re-index every protected value with the current (first) keys."""
     django_setup()
     _require_migrated()
-    import getpass
 
     from cunxin.pool.rotation import rotate
 

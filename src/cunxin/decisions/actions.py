@@ -5,6 +5,7 @@ so two approvals at once resolve to one."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -14,21 +15,18 @@ from django.utils.translation import gettext as _
 from cunxin.audit.chain import record
 from cunxin.credit.decide import Applicant, compile_policy
 from cunxin.credit.policy import CreditPolicy, from_data, to_data
+from cunxin.decisions.inputs import exact_age, load, scope_where
 from cunxin.decisions.models import (
     ACTION_LABELS,
     OPEN,
     TRANSITIONS,
     CreditPolicyVersion,
     Decision,
-    ModelScore,
     ModelVersion,
 )
-from cunxin.evaluation.models import RoundKind, Verdict
-from cunxin.lib.idnumber import birth_date
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
-from cunxin.pool.models import Person, RiskFlag
-from cunxin.visits.models import VisitMember
+from cunxin.pool.models import Person
 
 
 class InvalidTransition(ValidationError):
@@ -53,11 +51,7 @@ def policy_in_force(on: dt.date | None = None) -> CreditPolicyVersion:
 def age_on(person: Person, on: dt.date) -> int | None:
     """Exact age from the ID number's date of birth (decrypted for the computation only,
     never shown); the year of birth when the number is missing."""
-    number = person.id_number()
-    born = birth_date(number) if number and len(number) == 18 else None
-    if born is None:
-        return None if person.birth_year is None else on.year - person.birth_year
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return exact_age(person.id_number(), person.birth_year, on)
 
 
 def active_model() -> ModelVersion | None:
@@ -65,47 +59,15 @@ def active_model() -> ModelVersion | None:
 
 
 def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant, dict]:
-    """The person's inputs: age, risk flags, the signed-off evaluation (as corrected at the
-    visit), the survey amount, the active model's score and grade, and the household's
-    capacity from the 360 profile. Returns the applicant and where each input came from
-    (for the trace)."""
+    """The person's inputs (`cunxin.decisions.inputs`) with the exact age. Returns the
+    applicant and where each input came from (for the trace)."""
     on = on or timezone.localdate()
     model = active_model()
-    scored = (
-        ModelScore.objects.filter(model=model, person=person).first() if model else None
-    )
-    verdict = (
-        Verdict.objects.filter(person=person, round__kind=RoundKind.SIGN_OFF)
-        .order_by("-round__closed_at")
-        .first()
-    )
-    visit = (
-        VisitMember.objects.filter(person=person).select_related("visit").order_by("-visit__at").first()
-    )  # fmt: skip
-    color = verdict.color if verdict else ""
-    evaluation = verdict.amount_yuan if verdict else None
-    if visit is not None and visit.after:
-        color, evaluation = visit.after.get("color", color), visit.after.get("amount_yuan")
-    profile = person.profile or {}
-    assets, income = profile.get("assets", {}), profile.get("income", {})
-    credit = profile.get("credit", {})
-    flags = sorted(set(
-        RiskFlag.objects.filter(person=person, retired_at__isnull=True).values_list("flag", flat=True)
-    ))  # fmt: skip
-    applicant = Applicant(
-        person_uid=person.uid, age=age_on(person, on) or 0, flags=tuple(flags),
-        evaluation_color=color, evaluation_yuan=evaluation,
-        survey_yuan=visit.survey_amount_yuan if visit else None,
-        score=scored.score if scored else None, model_grade=scored.grade if scored else None,
-        income_yuan=int(income.get("household_income_fen", 0)) // 100,
-        assets_yuan=int(assets.get("household_assets_fen", 0)) // 100,
-        liabilities_yuan=int(assets.get("household_liabilities_fen", 0)) // 100,
-        has_arrears=int(credit.get("max_overdue_days", 0) or 0) > 0 and int(credit.get("loans_current", 0) or 0) > 0,
-    )  # fmt: skip
+    where, params = scope_where("person", person.uid)
+    (found,) = load(where, params, on, model_pk=model.pk if model else None)
+    applicant = replace(found.applicant, age=age_on(person, on) or 0)
     sources = {
-        "verdict": verdict.pk if verdict else None,
-        "visit_member": visit.pk if visit else None,
-        "evaluation_corrected_at_visit": bool(visit and visit.after),
+        **found.sources,
         "model": model.model_id if model else None,
         "model_version": model.pk if model else None,
     }

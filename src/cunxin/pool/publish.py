@@ -365,7 +365,7 @@ def _create_staging(cursor, table: Table, columns: tuple[str, ...], suffix: str 
     return staging
 
 
-def _load(
+def load_rows(
     cursor, staging: str, columns: tuple[str, ...], rel: duckdb.DuckDBPyRelation, work: Path
 ) -> int:
     """Stream rows into a staging table; returns the row count.
@@ -465,7 +465,7 @@ def _bulk_load_empty(
     columns = table.columns + (("publish_run_id",) if table.has_run else ())
     if table.has_run:
         rows = rows.project(f"*, {int(run_id)} AS publish_run_id")
-    loaded = _load(cursor, table.name, columns, rows, work)
+    loaded = load_rows(cursor, table.name, columns, rows, work)
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
     for _name, definition in indexes:
         cursor.execute(definition)
@@ -563,8 +563,8 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
                 continue
             staging = _create_staging(cursor, table, table.columns)
             retiring = _create_staging(cursor, table, table.key, "_retire")
-            _load(cursor, staging, table.columns, changed, work)
-            _load(cursor, retiring, table.key, retire, work)
+            load_rows(cursor, staging, table.columns, changed, work)
+            load_rows(cursor, retiring, table.key, retire, work)
             t2 = time.perf_counter()
             merged = _merge(cursor, staging, retiring, table, run.pk, now)
             merged["unchanged"] = rows - merged["inserted"] - merged["updated"]
