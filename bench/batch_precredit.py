@@ -49,9 +49,8 @@ def simulate_sign_off() -> int:
     written = 0
     villages = Village.objects.filter(retired_at__isnull=True).exclude(projects__isnull=False)
     for village in villages.select_related("branch"):
-        cm = Staff.objects.filter(role=Role.CUSTOMER_MANAGER, branch=village.branch_id).first()
-        if cm is None:
-            continue
+        cms = Staff.objects.filter(role=Role.CUSTOMER_MANAGER)
+        cm = cms.filter(branch=village.branch_id).first() or cms.first()
         with transaction.atomic():
             project = Project.objects.create(village=village, policy=policy, responsible=cm,
                                              started_at=now, stage="visiting")  # fmt: skip

@@ -280,9 +280,12 @@ def committed(transactional_db):
     allow_flush()
 
 
-def give_scores(w, grades: dict[str, str], income_yuan: int = 60_000) -> object:
+def give_scores(
+    w, grades: dict[str, str], income_yuan: int = 60_000, assets_yuan: int = 0
+) -> object:
     """An active model version scoring the given persons (key → model grade key), and a
-    household income in their 360 profiles (capacity = 2 × income = 120,000 by default)."""
+    household income (and assets) in their 360 profiles: capacity = 2 × income + assets /
+    10 = 120,000 yuan by default."""
     from cunxin.decisions.models import ModelScore, ModelVersion
 
     model = ModelVersion.objects.create(model_id="test-model", data={"grades": []},
@@ -290,7 +293,12 @@ def give_scores(w, grades: dict[str, str], income_yuan: int = 60_000) -> object:
     scores = {"top": 620, "excellent": 590, "good": 570, "fair": 560, "decline": 500}
     for key, grade in grades.items():
         person = w.persons[key]
-        person.profile = {**person.profile, "income": {"household_income_fen": income_yuan * 100}}
-        person.save(update_fields=["profile"])
+        person.profile = {
+            **person.profile, "income": {"household_income_fen": income_yuan * 100},
+            "assets": {"household_assets_fen": assets_yuan * 100},
+        }  # fmt: skip
+        # published as columns too (what a decision reads)
+        person.household_income_fen, person.household_assets_fen = income_yuan * 100, assets_yuan * 100  # fmt: skip
+        person.save(update_fields=["profile", "household_income_fen", "household_assets_fen"])
         ModelScore.objects.create(model=model, person=person, score=scores[grade], grade=grade)
     return model

@@ -248,8 +248,76 @@ ROWS = [
     Row("org:assignment_end", ("cm_b@VB1",), "post", branch_b(403, hq_admin=302, bm_b=302)),
     Row("org:assignment_end", ("cm_a@VA1",), "get", everyone(405)),
     # --- credit decisions and approvals (decisions/views.py) ---
+    # every staff member has a list (their scope's decisions); the world has no decision,
+    # so a decision's page and API are 404 (behaviour, roles and the 409s in
+    # tests/test_decision_views.py); the API answers the signed-out 401, not a redirect.
+    # Proposing is a customer manager's who sees the person (the world's persons have no
+    # evaluation: the proposal is a hard-stopped 0, made all the same)
+    Row("decisions:list", (), "get", staff(200)),
+    Row("decisions:list", (), "post", everyone(405)),
+    Row("decisions:decision", ("999",), "get", staff(404)),
+    Row("decisions:decision", ("999",), "post", staff(404), {"action": "approve"}),
+    Row("decisions:decision", ("999",), "put", everyone(405)),
+    Row("decisions:propose", ("Pa11",), "post", branch_a(403, cm_a=302)),
+    Row("decisions:propose", ("Pa31",), "post", branch_a_not_cm_a(403)),
+    Row("decisions:propose", ("Pb11",), "post", branch_b(403, cm_b=302)),
+    Row("decisions:propose", ("NOPE",), "post", staff(404)),
+    Row("decisions:propose", ("Pa11",), "get", everyone(405)),
+    Row("decisions:api_decision", ("999",), "get", staff(404, anonymous=401)),
+    Row("decisions:api_decision", ("999",), "post", everyone(405)),
+    Row(
+        "decisions:api_decision_action",
+        ("999", "approve"),
+        "post",
+        staff(404, anonymous=401),
+        {"reason": "x"},
+    ),
+    Row("decisions:api_decision_action", ("999", "approve"), "get", everyone(405)),
     # --- the credit policy editor (decisions/policy_views.py) ---
+    # HQ and branch managers read the versions, customer managers have no such page; a
+    # version outside the world is 404 (the 403s on POST are in tests/test_credit_policy_editor.py)
+    Row("decisions:policies", (), "get", staff(200, cm_a=404, cm_b=404)),
+    Row("decisions:policies", (), "post", everyone(405)),
+    Row("decisions:policy", ("999",), "get", staff(404)),
+    Row("decisions:policy", ("999",), "post", staff(404), {"note": "x"}),
+    Row("decisions:policy", ("999",), "put", everyone(405)),
     # --- models, batch runs, what-if, ratings (decisions/batch_views.py) ---
+    # HQ and branch managers read the models, HQ admins activate one (an unknown version:
+    # 404); every staff member lists the runs covering their villages, HQ admins and
+    # branch managers start them (NOPE is unknown: 400); what-ifs are HQ's. The world has
+    # no run: a run and its files are 404 (behaviour in tests/test_batch_views.py,
+    # tests/test_batch_sheets.py and tests/test_ratings.py)
+    Row("decisions:models", (), "get", staff(200, cm_a=404, cm_b=404)),
+    Row(
+        "decisions:models", (), "post", staff(403, hq_admin=404, cm_a=404, cm_b=404), {"model": "9"}
+    ),
+    Row("decisions:models", (), "put", everyone(405)),
+    Row("decisions:batches", (), "get", staff(200)),
+    Row(
+        "decisions:batches",
+        (),
+        "post",
+        staff(403, hq_admin=400, bm_a=400, bm_b=400),
+        {"kind": "village", "village": "NOPE"},
+    ),
+    Row("decisions:batches", (), "put", everyone(405)),
+    Row("decisions:batch", ("999",), "get", staff(404)),
+    Row("decisions:batch", ("999",), "post", everyone(405)),
+    Row("decisions:batch_whitelist", ("999",), "get", staff(404)),
+    Row("decisions:batch_whitelist", ("999",), "post", everyone(405)),
+    Row("decisions:batch_sheet", ("999", "VA1"), "get", staff(404)),
+    Row("decisions:batch_sheet", ("999", "VA1"), "post", everyone(405)),
+    Row("decisions:whatif", (), "get", hq_only()),
+    Row(
+        "decisions:whatif",
+        (),
+        "post",
+        staff(404, hq_admin=400, hq_analyst=403),
+        {"policy": "999", "kind": "county"},
+    ),
+    Row("decisions:whatif", (), "put", everyone(405)),
+    Row("decisions:ratings", (), "get", staff(200)),
+    Row("decisions:ratings", (), "post", everyone(405)),
 ]
 
 CASES = [pytest.param(row, role, id=f"{row.id} as {role}") for row in ROWS for role in ROLES]

@@ -452,6 +452,10 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
 
     for line in setup_demo_evaluation():
         click.echo(f"  evaluation demo: {line}")
+    from cunxin.decisions.demo import setup_demo_credit
+
+    for line in setup_demo_credit(pool_dir, data_dir):
+        click.echo(f"  credit demo: {line}")
     click.echo("identity photos, SMS and core banking are SIMULATORS in the demo")
     if no_serve:
         return

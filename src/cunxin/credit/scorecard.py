@@ -361,15 +361,19 @@ def train(
     return TrainedScorecard(model=model, estimator=estimator, holdout=holdout)
 
 
-def train_pool(pool_dir: Path, out_dir: Path, seed: int = 42) -> tuple[TrainedScorecard, dict]:
-    """`cunxin model train`: read a built pool, train, write the model and its report."""
+def train_pool(
+    pool_dir: Path, out_dir: Path, seed: int = 42, *, min_bads: int = MIN_BADS
+) -> tuple[TrainedScorecard, dict]:
+    """`cunxin model train`: read a built pool, train, write the model and its report.
+    (`min_bads` below the default only for the small demo county.)"""
     from cunxin.credit.scoring import read_model_input, require_pool
 
     pool_dir = Path(pool_dir)
     require_pool(pool_dir)
     trained = train(
-        read_model_input(pool_dir), seed, training_data=training_data_reference(pool_dir)
-    )
+        read_model_input(pool_dir), seed, min_bads=min_bads,
+        training_data=training_data_reference(pool_dir),
+    )  # fmt: skip
     return trained, trained.write(out_dir)
 
 

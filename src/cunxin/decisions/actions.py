@@ -5,7 +5,7 @@ so two approvals at once resolve to one."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -97,7 +97,7 @@ def do_propose(actor, person: Person) -> Decision:
                 model_yuan=d.model_yuan, survey_yuan=d.survey_yuan, final_yuan=d.final_yuan,
                 grade=d.grade, hard_stops=list(d.hard_stops), route=d.route,
                 credit_household=d.credit_household,
-                trace=[vars(s) for s in d.trace], inputs={**vars(applicant), **sources},
+                trace=[vars(s) for s in d.trace], inputs={**asdict(applicant), **sources},
                 proposed_by=scope.staff, proposed_at=timezone.now(),
             )  # fmt: skip
             record(actor, "decisions.decision.propose", decision,
@@ -122,6 +122,8 @@ def do_transition(actor, decision: Decision, action: str, reason: str = "") -> D
         raise PermissionDenied
     if not scope.persons().filter(uid=decision.person_id).exists():
         raise PermissionDenied
+    if decision.proposed_by_id == scope.staff.pk:  # (checked again under the lock)
+        raise PermissionDenied(_("A decision is approved by someone other than its maker."))
     if action in ("reject", "refer_back", "undo") and not reason.strip():
         raise ValidationError(_("Give a reason."))
     starts, leads_to = TRANSITIONS[action]

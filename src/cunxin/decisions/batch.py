@@ -24,10 +24,10 @@ import logging
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -122,13 +122,12 @@ def _in_thread(pk: int) -> None:
 def mark_interrupted() -> int:
     """Runs that stopped reporting (the process ended) are marked interrupted."""
     cutoff = timezone.now() - STALE_AFTER
-    return (
-        BatchRun.objects.filter(
-            status__in=(BatchRun.Status.QUEUED, BatchRun.Status.RUNNING), created_at__lt=cutoff
-        )
-        .exclude(heartbeat_at__gte=cutoff)
-        .update(status=BatchRun.Status.INTERRUPTED, finished_at=timezone.now())
-    )
+    stale = BatchRun.objects.filter(
+        status__in=(BatchRun.Status.QUEUED, BatchRun.Status.RUNNING), created_at__lt=cutoff
+    ).exclude(heartbeat_at__gte=cutoff)
+    if not stale.exists():  # a read on every list page; a write only when one is stale
+        return 0
+    return stale.update(status=BatchRun.Status.INTERRUPTED, finished_at=timezone.now())
 
 
 # --- running it ----------------------------------------------------------------------------
@@ -195,9 +194,12 @@ def decide_all(
     ambiguous: list[int] = []
     for n, row in enumerate(inputs):
         a = row.applicant
-        d = policy.decide(a, trace=False)
-        if row.birth_year is not None and policy.a_year_younger_differs(a, d):
-            ambiguous.append(n)
+        if row.birth_year is None:
+            d = policy.decide(a, trace=False)
+        else:
+            d, differs = policy.decide_by_year_of_birth(a)
+            if differs:
+                ambiguous.append(n)
         out.append(d)
         if progress and (n + 1) % PROGRESS_EVERY == 0:
             progress(n + 1)
@@ -229,30 +231,32 @@ PRECREDIT_COLUMNS = (
 )  # fmt: skip
 
 
+def decision_table(run_pk: int, inputs: list[Inputs], decisions: list[Decision]) -> pa.Table:
+    """A run's decisions as columns (`PRECREDIT_COLUMNS`)."""
+    return pa.table({
+        "run_id": pa.array([run_pk] * len(inputs), pa.int64()),
+        "person_id": [i.person_uid for i in inputs],
+        "household_id": [i.household_id for i in inputs],
+        "village_id": [i.village_id for i in inputs],
+        "score": pa.array([i.applicant.score for i in inputs], pa.int64()),
+        "grade": [d.grade for d in decisions],
+        "evaluation_yuan": pa.array([d.evaluation_yuan for d in decisions], pa.int64()),
+        "model_yuan": pa.array([d.model_yuan for d in decisions], pa.int64()),
+        "survey_yuan": pa.array([d.survey_yuan for d in decisions], pa.int64()),
+        "final_yuan": pa.array([d.final_yuan for d in decisions], pa.int64()),
+        "hard_stops": [",".join(d.hard_stops) for d in decisions],
+        "route": [d.route for d in decisions],
+        "credit_household": pa.array([d.credit_household for d in decisions], pa.bool_()),
+    })  # fmt: skip
+
+
 def write_precredit(
     run: BatchRun, inputs: list[Inputs], decisions: list[Decision]
 ) -> tuple[dict, dict]:
     """The run's rows (COPY on PostgreSQL) and its counts, in one transaction."""
-    import duckdb
-
     from cunxin.pool.publish import load_rows
 
-    columns = {
-        "run_id": [run.pk] * len(inputs),
-        "person_id": [i.person_uid for i in inputs],
-        "household_id": [i.household_id for i in inputs],
-        "village_id": [i.village_id for i in inputs],
-        "score": [i.applicant.score for i in inputs],
-        "grade": [d.grade for d in decisions],
-        "evaluation_yuan": [d.evaluation_yuan for d in decisions],
-        "model_yuan": [d.model_yuan for d in decisions],
-        "survey_yuan": [d.survey_yuan for d in decisions],
-        "final_yuan": [d.final_yuan for d in decisions],
-        "hard_stops": [",".join(d.hard_stops) for d in decisions],
-        "route": [d.route for d in decisions],
-        "credit_household": [d.credit_household for d in decisions],
-    }
-    table = pa.table(columns)
+    table = decision_table(run.pk, inputs, decisions)
     con = duckdb.connect()
     try:
         with (
@@ -262,74 +266,69 @@ def write_precredit(
         ):
             rows = con.from_arrow(table)
             load_rows(cursor, PreCredit._meta.db_table, PRECREDIT_COLUMNS, rows, Path(tmp))
+        return summarise(con, table)
     finally:
         con.close()
-    return summarise(inputs, decisions)
 
 
-def summarise(inputs: list[Inputs], decisions: list[Decision]) -> tuple[dict, dict]:
-    """Counts of a set of decisions, overall and by village (persons, households, granted
-    households, amount, 信用户 households, by grade, hard stops and routes)."""
-    granted_households: set[str] = set()
-    credit_households: set[str] = set()
-    by_grade: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    stops: Counter[str] = Counter()
-    routes: Counter[str] = Counter()
-    villages: dict[str, dict] = {}
-    for row, d in zip(inputs, decisions, strict=True):
-        v = villages.setdefault(row.village_id, {
-            "persons": 0, "households": set(), "granted_persons": 0, "granted_households": set(),
-            "amount_yuan": 0, "credit_households": set(),
-        })  # fmt: skip
-        v["persons"] += 1
-        v["households"].add(row.household_id)
-        by_grade[d.grade][0] += 1
-        stops.update(d.hard_stops)
-        if d.route:
-            routes[d.route] += 1
-        if d.final_yuan > 0:
-            by_grade[d.grade][1] += d.final_yuan
-            granted_households.add(row.household_id)
-            v["granted_persons"] += 1
-            v["granted_households"].add(row.household_id)
-            v["amount_yuan"] += d.final_yuan
-        if d.credit_household:
-            credit_households.add(row.household_id)
-            v["credit_households"].add(row.household_id)
-    total = sum(d.final_yuan for d in decisions)
-    counts = {
-        "persons": len(inputs),
-        "households": len({i.household_id for i in inputs}),
-        "granted_persons": sum(1 for d in decisions if d.final_yuan > 0),
-        "granted_households": len(granted_households),
-        "amount_yuan": total,
-        "average_per_household_yuan": total // len(granted_households) if granted_households else 0,
-        "credit_households": len(credit_households),
-        "by_grade": {k: {"persons": p, "amount_yuan": a} for k, (p, a) in by_grade.items()},
-        "hard_stops": dict(stops.most_common()),
-        "routes": dict(routes),
-    }
-    summary = {
-        "villages": {
-            code: {
-                "persons": v["persons"], "households": len(v["households"]),
-                "granted_persons": v["granted_persons"],
-                "granted_households": len(v["granted_households"]),
-                "amount_yuan": v["amount_yuan"],
-                "credit_households": len(v["credit_households"]),
-            }
-            for code, v in sorted(villages.items())
+SUMMARY_SQL = """
+SELECT {by} count(*) AS persons, count(DISTINCT household_id) AS households,
+  count(*) FILTER (WHERE final_yuan > 0) AS granted_persons,
+  count(DISTINCT household_id) FILTER (WHERE final_yuan > 0) AS granted_households,
+  coalesce(sum(final_yuan), 0)::BIGINT AS amount_yuan,
+  count(DISTINCT household_id) FILTER (WHERE credit_household) AS credit_households
+FROM decisions {group}"""
+
+
+def summarise(con, table: pa.Table) -> tuple[dict, dict]:
+    """Counts of a run's decisions (`decision_table`), overall and by village: persons,
+    households, granted households, amount, 信用户 households, by grade, hard stops and
+    routes. DuckDB counts them (a Python loop over a county takes seconds)."""
+    con.register("decisions", table)
+    try:
+        names = ("persons", "households", "granted_persons", "granted_households",
+                 "amount_yuan", "credit_households")  # fmt: skip
+        total = dict(zip(names, con.execute(SUMMARY_SQL.format(by="", group="")).fetchone(), strict=True))  # fmt: skip
+        villages = {
+            code: dict(zip(names, values, strict=True))
+            for code, *values in con.execute(SUMMARY_SQL.format(
+                by="village_id,", group="GROUP BY village_id ORDER BY village_id")).fetchall()
+        }  # fmt: skip
+        by_grade = {
+            grade: {"persons": persons, "amount_yuan": amount}
+            for grade, persons, amount in con.execute(
+                "SELECT grade, count(*), coalesce(sum(final_yuan), 0)::BIGINT FROM decisions "
+                "GROUP BY grade ORDER BY grade"
+            ).fetchall()
         }
+        stops = dict(con.execute(
+            "SELECT stop, count(*) AS n FROM (SELECT unnest(string_split(hard_stops, ',')) AS stop "
+            "FROM decisions WHERE hard_stops <> '') GROUP BY stop ORDER BY n DESC, stop"
+        ).fetchall())  # fmt: skip
+        routes = dict(con.execute(
+            "SELECT route, count(*) FROM decisions WHERE route <> '' GROUP BY route ORDER BY route"
+        ).fetchall())  # fmt: skip
+    finally:
+        con.unregister("decisions")
+    granted = total["granted_households"]
+    counts = {
+        **total,
+        "average_per_household_yuan": total["amount_yuan"] // granted if granted else 0,
+        "by_grade": by_grade, "hard_stops": stops, "routes": routes,
     }  # fmt: skip
-    return counts, summary
+    return counts, {"villages": villages}
 
 
 def compare(
     inputs: list[Inputs], before: list[Decision], after: list[Decision]
 ) -> tuple[dict, dict]:
     """A what-if's result: both sides' counts, and who changes."""
-    counts_before, by_village_before = summarise(inputs, before)
-    counts_after, by_village_after = summarise(inputs, after)
+    con = duckdb.connect()
+    try:
+        counts_before, by_village_before = summarise(con, decision_table(0, inputs, before))
+        counts_after, by_village_after = summarise(con, decision_table(0, inputs, after))
+    finally:
+        con.close()
     changed = [
         (row, b, a)
         for row, b, a in zip(inputs, before, after, strict=True)

@@ -1,8 +1,8 @@
 """What a credit decision reads, for one person or a whole county in a few queries.
 
 For each person: age, risk flags, the signed-off evaluation (as corrected at the visit),
-the survey amount, the active model's score and grade, and the household's capacity from
-the 360 profile (income, assets, liabilities, arrears). A decision for one person and a
+the survey amount, the active model's score and grade, and the household's capacity
+(income, assets, liabilities, arrears: the 360 profile's figures, published as columns). A decision for one person and a
 batch over 742,000 read the same rows the same way: `load` is the one reader.
 
 Age: the exact age needs the date of birth, which is inside the encrypted ID number. A
@@ -22,15 +22,6 @@ from django.db import connection
 from cunxin.credit.decide import Applicant
 from cunxin.evaluation.models import RoundKind
 from cunxin.lib.idnumber import birth_date
-
-# The household figures the decision reads from the person's 360 profile (JSON text).
-PROFILE_FIELDS = {
-    "income_fen": ("income", "household_income_fen"),
-    "assets_fen": ("assets", "household_assets_fen"),
-    "liabilities_fen": ("assets", "household_liabilities_fen"),
-    "max_overdue_days": ("credit", "max_overdue_days"),
-    "loans_current": ("credit", "loans_current"),
-}
 
 
 @dataclass
@@ -55,24 +46,6 @@ def scope_where(kind: str, code: str = "") -> tuple[str, list]:
         "county": "p.village_id IS NOT NULL",
     }[kind]
     return f"p.retired_at IS NULL AND {where}", ([] if kind == "county" else [code])
-
-
-def _profile_sql() -> str:
-    if connection.vendor == "postgresql":
-        return ", ".join(
-            f"(j.doc #>> '{{{section},{key}}}')::bigint" for section, key in PROFILE_FIELDS.values()
-        )
-    return ", ".join(
-        f"CAST(json_extract(p.profile, '$.{section}.{key}') AS INTEGER)"
-        for section, key in PROFILE_FIELDS.values()
-    )
-
-
-def _profile_join() -> str:
-    # one jsonb parse per person, not one per field
-    if connection.vendor == "postgresql":
-        return "CROSS JOIN LATERAL (SELECT p.profile::jsonb AS doc OFFSET 0) j"
-    return ""
 
 
 def _rows(sql: str, params: list):
@@ -102,16 +75,7 @@ def load(
         params,
     ):
         flags.setdefault(uid, set()).add(flag)
-    # the latest signed-off verdict, then the latest visit's correction and survey amount
-    verdicts = {
-        uid: (pk, color, amount)
-        for pk, uid, color, amount in _rows(
-            f"SELECT v.id, v.person_id, v.color, v.amount_yuan FROM evaluation_verdict v "
-            f"JOIN evaluation_round r ON r.id = v.round_id WHERE r.kind = %s "
-            f"AND v.person_id IN ({persons}) ORDER BY r.closed_at, v.id",
-            [RoundKind.SIGN_OFF, *params],
-        )
-    }
+    # the latest visit's correction and survey amount (few: only visited households)
     visits = {
         uid: (pk, _json(after), survey)
         for pk, uid, after, survey in _rows(
@@ -121,33 +85,28 @@ def load(
             params,
         )
     }
-    scores = (
-        {
-            uid: (score, grade)
-            for uid, score, grade in _rows(
-                f"SELECT person_id, score, grade FROM decisions_modelscore WHERE model_id = %s "
-                f"AND person_id IN ({persons})",
-                [model_pk, *params],
-            )
-        }
-        if model_pk
-        else {}
-    )
     adults, adult_params = "", []
     if min_year_age is not None:
         adults, adult_params = " AND p.birth_year <= %s", [on.year - min_year_age]
     out = []
-    for uid, household, village, born, *money in _rows(
-        f"SELECT p.uid, p.household_id, p.village_id, p.birth_year, {_profile_sql()} "
-        f"FROM pool_person p {_profile_join()} WHERE {where}{adults} ORDER BY p.uid",
-        [*params, *adult_params],
-    ):
-        income, assets, liabilities, overdue, current = (int(v or 0) for v in money)
-        verdict_pk, color, evaluation = verdicts.get(uid, (None, "", None))
+    # the person, the active model's score and the latest signed-off verdict, in one query
+    for (uid, household, village, born, income, assets, liabilities, overdue, current,
+         score, grade, verdict_pk, color, evaluation) in _rows(
+        "SELECT p.uid, p.household_id, p.village_id, p.birth_year, p.household_income_fen, "
+        "p.household_assets_fen, p.household_liabilities_fen, p.max_overdue_days, "
+        "p.loans_current, s.score, s.grade, v.id, v.color, v.amount_yuan FROM pool_person p "
+        "LEFT JOIN decisions_modelscore s ON s.person_id = p.uid AND s.model_id = %s "
+        "LEFT JOIN (SELECT v.id, v.person_id, v.color, v.amount_yuan, row_number() OVER "
+        "  (PARTITION BY v.person_id ORDER BY r.closed_at DESC, v.id DESC) AS latest "
+        "  FROM evaluation_verdict v JOIN evaluation_round r ON r.id = v.round_id "
+        "  WHERE r.kind = %s) v ON v.person_id = p.uid AND v.latest = 1 "
+        f"WHERE {where}{adults}",
+        [model_pk, RoundKind.SIGN_OFF, *params, *adult_params],
+    ):  # fmt: skip
+        color = color or ""
         visit_pk, after, survey = visits.get(uid, (None, {}, None))
         if after:
             color, evaluation = after.get("color", color), after.get("amount_yuan")
-        score, grade = scores.get(uid, (None, None))
         applicant = Applicant(
             person_uid=uid, age=0 if born is None else on.year - born,
             flags=tuple(sorted(flags.get(uid, ()))), evaluation_color=color,

@@ -1,3 +1,220 @@
-"""Placeholder: pages are added in this module."""
+"""授信 pages: the credit section of the customer 360 page (the latest decision and why,
+or what the policy in force would give, with the customer manager's proposal), the
+decisions in scope, and a decision with its inputs, its explanation, its audit history
+and the checker's approve / reject / refer back / undo (maker-checker, DESIGN.md §1).
 
-urls: list = []
+Refusals keep the page and say why: 409 when the decision's state does not allow the
+action, 400 when a reason is missing, 403 when the user may not act. The JSON API and the
+helpers both use are in `api.py`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cunxin.audit.models import AuditEvent
+from cunxin.credit.decide import PolicyError, compile_policy
+from cunxin.credit.policy import from_data
+from cunxin.decisions import api
+from cunxin.decisions.actions import applicant_for, do_propose, policy_in_force
+from cunxin.decisions.explain import explain, yuan
+from cunxin.decisions.models import OPEN, Decision, Status
+from cunxin.org.models import Role, Staff
+from cunxin.org.scope import Scope, staff_view
+from cunxin.pool.models import Person
+from cunxin.project.templatetags.cunxin import flag_label, verdict_label
+
+PAGE_SIZE = 25
+# The audit actions of a decision (decisions/actions.py), as its history shows them.
+HISTORY_LABELS = {
+    "decisions.decision.propose": gettext_lazy("Proposed"),
+    "decisions.decision.approve": gettext_lazy("Approved"),
+    "decisions.decision.reject": gettext_lazy("Rejected"),
+    "decisions.decision.refer_back": gettext_lazy("Referred back"),
+    "decisions.decision.undo": gettext_lazy("Approval undone"),
+}
+
+
+# --- the credit section of the customer 360 page -------------------------------------------
+def credit_context(scope: Scope, person: Person) -> dict:
+    """For `pool/person.html` (as `credit_decision`): the person's latest decision and its
+    reasons; for a customer manager (who sees the person) without an open decision, what
+    the policy in force would give now and the propose button. A few queries; the preview
+    compiles the policy (milliseconds)."""
+    latest = (
+        Decision.objects.filter(person=person)
+        .select_related("proposed_by", "decided_by")
+        .order_by("-proposed_at", "-pk")
+        .first()
+    )
+    can_propose = scope.role == Role.CUSTOMER_MANAGER and not (latest and latest.status in OPEN)
+    preview, preview_error, version = None, "", None
+    if can_propose:
+        version = policy_in_force()
+        try:
+            preview = compile_policy(from_data(version.data)).decide(applicant_for(person)[0])
+        except PolicyError as e:
+            preview_error = _("The credit policy in force fails for this person: %(error)s") % {
+                "error": e
+            }
+    return {
+        "latest": latest, "amounts": _amounts(latest) if latest else [],
+        "why": explain(latest) if latest else [], "can_propose": can_propose,
+        "preview": preview, "preview_amounts": _amounts(preview) if preview else [],
+        "preview_why": explain(preview) if preview else [], "preview_error": preview_error,
+        "policy": version,
+    }  # fmt: skip
+
+
+def _amounts(d) -> list[tuple[str, str, str]]:
+    """(label, amount, testid) of the three amounts and the final one."""
+    return [
+        (_("Evaluation amount"), yuan(d.evaluation_yuan), "amount-evaluation"),
+        (_("Model amount"), yuan(d.model_yuan), "amount-model"),
+        (_("Survey amount"), yuan(d.survey_yuan), "amount-survey"),
+        (_("Final amount"), yuan(d.final_yuan), "amount-final"),
+    ]
+
+
+@require_POST
+@staff_view
+def propose(request: HttpRequest, uid: str) -> HttpResponse:
+    """A customer manager proposes the decision the policy in force gives (the maker)."""
+    scope = request.scope
+    person = scope.person_or_404(uid)
+    scope.require(scope.can_write)
+    try:
+        decision = do_propose(request.user, person)
+    except ValidationError as e:
+        existing = Decision.objects.filter(person=person, status__in=OPEN).first()
+        return render(request, "decisions/refused.html", {
+            "person": person, "error": " ".join(e.messages), "existing": existing,
+        }, status=409)  # fmt: skip
+    except PolicyError as e:
+        return render(request, "decisions/refused.html", {
+            "person": person, "error": _("The credit policy in force fails for this person: %(error)s") % {"error": e},
+        }, status=500)  # fmt: skip
+    messages.success(request, _("Proposed: the branch manager decides next."))
+    return redirect("decisions:decision", pk=decision.pk)
+
+
+# --- the decisions in scope ----------------------------------------------------------------
+@require_GET
+@staff_view
+def decision_list(request: HttpRequest) -> HttpResponse:
+    """Decisions of the persons in scope, by status; checkers see the proposed ones (those
+    waiting for them) first. One COUNT per status, one query per page."""
+    scope = request.scope
+    rows = api.decisions_in(scope)
+    counts = dict(rows.values_list("status").annotate(n=Count("pk")).order_by())
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        rows = rows.filter(status=status)
+    else:
+        status = ""
+    if scope.role in api.CHECKER_ROLES:
+        waiting = Case(When(status=Status.PROPOSED, then=Value(0)), default=Value(1),
+                       output_field=IntegerField())  # fmt: skip
+        rows = rows.order_by(waiting, "-proposed_at", "-pk")
+    else:
+        rows = rows.order_by("-proposed_at", "-pk")
+    rows = rows.select_related("person__village", "proposed_by", "decided_by")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for d in page.object_list:
+        d.final_text = yuan(d.final_yuan)
+    filters = [("", _("All"), sum(counts.values()))] + [
+        (value, label, counts.get(value, 0)) for value, label in Status.choices
+    ]
+    return render(request, "decisions/list.html", {
+        "page": page, "status": status, "filters": filters,
+    })  # fmt: skip
+
+
+# --- one decision --------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@staff_view
+def decision(request: HttpRequest, pk: int) -> HttpResponse:
+    """A decision: amounts, why, inputs, history. POST `action` (approve, reject,
+    refer_back, undo) and `reason`: the checker's decision."""
+    scope = request.scope
+    d = api.decision_or_404(scope, pk)
+    error, status = "", 200
+    if request.method == "POST":
+        scope.require(scope.can_write)  # the read-only role: 403 whatever it asks
+        action = request.POST.get("action", "")
+        outcome = api.run_action(request.user, d, action, request.POST.get("reason", ""))
+        if outcome.decision is not None:
+            messages.success(request, _("Done: the decision is %(status)s.") % {
+                "status": outcome.decision.get_status_display()
+            })  # fmt: skip
+            return redirect("decisions:decision", pk=d.pk)
+        error, status = outcome.error, outcome.status
+        d = api.decision_or_404(scope, pk)  # as it stands now
+    return render(request, "decisions/decision.html", {
+        "d": d, "amounts": _amounts(d), "why": explain(d), "inputs": _inputs(d),
+        "history": _history(d), "actions": api.allowed_actions(scope, d),
+        "is_maker": scope.staff.pk == d.proposed_by_id,
+        "is_checker": scope.role in api.CHECKER_ROLES,
+        "error": error, "typed_reason": request.POST.get("reason", ""),
+        "typed_action": request.POST.get("action", ""),
+    }, status=status)  # fmt: skip
+
+
+def _inputs(d: Decision) -> list[tuple[str, str]]:
+    """What the rules read, in words (never an ID number: the inputs hold none)."""
+    i = d.inputs or {}
+    yes, no = _("yes"), _("no")
+    evaluation = str(verdict_label(i.get("evaluation_color"))) if i.get("evaluation_color") else "—"
+    if i.get("evaluation_corrected_at_visit"):
+        evaluation = _("%(evaluation)s (corrected at the visit)") % {"evaluation": evaluation}
+    score = i.get("score")
+    return [
+        (_("Age"), str(i["age"]) if i.get("age") else "—"),
+        (_("Lists"), " · ".join(flag_label(f) for f in i.get("flags") or []) or _("none")),
+        (_("Evaluation"), evaluation),
+        (_("Evaluation amount"), yuan(i.get("evaluation_yuan"))),
+        (_("Survey amount"), yuan(i.get("survey_yuan"))),
+        (_("Model score"), "—" if score is None else f"{score:g}"),
+        (_("Model"), i.get("model") or "—"),
+        (_("Household income"), yuan(i.get("income_yuan"))),
+        (_("Household assets"), yuan(i.get("assets_yuan"))),
+        (_("Household liabilities"), yuan(i.get("liabilities_yuan"))),
+        (_("Arrears"), yes if i.get("has_arrears") else no),
+    ]
+
+
+def _history(d: Decision) -> list[dict]:
+    """The decision's audit events, oldest first, with the staff member's name. Two queries."""
+    events = list(
+        AuditEvent.objects.filter(object_type="decisions.decision", object_id=str(d.pk)).order_by("id")
+    )  # fmt: skip
+    names = dict(
+        Staff.objects.filter(user_id__in={e.actor_id for e in events if e.actor_id})
+        .values_list("user_id", "display_name")
+    )  # fmt: skip
+    return [{
+        "at": e.at, "who": names.get(e.actor_id, e.actor_name),
+        "what": str(HISTORY_LABELS.get(e.action, e.action)),
+        "reason": (e.after or {}).get("reason", ""),
+        "final": yuan(e.after["final_yuan"]) if "final_yuan" in (e.after or {}) else "",
+        "action": e.action.rsplit(".", 1)[-1],
+    } for e in events]  # fmt: skip
+
+
+urls = [
+    path("decisions/", decision_list, name="list"),
+    path("decisions/<int:pk>/", decision, name="decision"),
+    path("persons/<str:uid>/propose/", propose, name="propose"),
+    path("api/decisions/<int:pk>/", api.decision, name="api_decision"),
+    path("api/decisions/<int:pk>/<str:action>/", api.decision_action, name="api_decision_action"),
+]

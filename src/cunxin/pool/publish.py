@@ -82,7 +82,8 @@ PERSON = Table(
     ("uid", "household_id", "village_id", "group_id", "name", "gender", "birth_year",
      "id_number_enc", "id_number_bidx", "id_masked", "phone_enc", "phone_bidx", "phone_masked",
      "relation_to_head", "member_index", "occupation", "list_color", "tags", "profile",
-     "provenance", "relations", "content_hash"),
+     "provenance", "relations", "household_income_fen", "household_assets_fen",
+     "household_liabilities_fen", "max_overdue_days", "loans_current", "content_hash"),
     has_run=True,
 )  # fmt: skip
 RISK_FLAG = Table(
@@ -164,7 +165,13 @@ shaped AS (
            credit := struct_pack(__CREDIT__)
          )))::VARCHAR AS profile,
          coalesce(prov.provenance, '{}') AS provenance,
-         coalesce(rel.relations, '[]') AS relations
+         coalesce(rel.relations, '[]') AS relations,
+         -- what a credit decision reads, also as columns (a batch reads a county's)
+         coalesce(i.household_income_fen, 0)::BIGINT AS household_income_fen,
+         coalesce(a.household_assets_fen, 0)::BIGINT AS household_assets_fen,
+         coalesce(a.household_liabilities_fen, 0)::BIGINT AS household_liabilities_fen,
+         coalesce(c.max_overdue_days, 0)::INTEGER AS max_overdue_days,
+         coalesce(c.loans_current, 0)::INTEGER AS loans_current
   FROM read_parquet($person) p
   LEFT JOIN hh USING (household_uid)
   LEFT JOIN read_parquet($profile_basic) b USING (person_uid)

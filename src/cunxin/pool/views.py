@@ -182,12 +182,14 @@ def person_360(request: HttpRequest, uid: str) -> HttpResponse:
     for family, tag in person.tag_list():
         tags_by_family.setdefault(family, []).append(tag)
     tags = [(f, tags_by_family[f]) for f in TAG_FAMILIES_SHOWN if f in tags_by_family]
+    from cunxin.decisions.views import credit_context  # the 授信 section (a later stage)
+
     return render(request, "pool/person.html", {
         "person": person, "basic": profile.get("basic", {}), "assets": profile.get("assets") or {},
         "income": profile.get("income") or {}, "credit": profile.get("credit") or {},
         "tags": tags, "graph": graph, "flags": person.risk_flags.filter(retired_at__isnull=True),
         "provenance": person.provenance or {}, "can_reveal": scope.can_reveal,
-        "age": person.age(),
+        "age": person.age(), "credit_decision": credit_context(scope, person),
     })  # fmt: skip
 
 

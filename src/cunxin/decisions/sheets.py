@@ -1,0 +1,268 @@
+"""The Excel files of a batch pre-credit run (批量授信): the white list (白名单, everyone
+granted an amount) and a village's batch approval sheet (批量审批表: everyone decided,
+the declined with their reasons, totals, and lines for the signatures of the customer
+manager and the branch manager).
+
+Masked as DESIGN.md §6 asks of staff exports: the name as `mask_name` gives it (张*丰),
+the ID number as staff see it (first 6 + last 4, `Person.id_masked`), no phone. Only the
+persons in the user's scope are written; the caller writes the access-log row
+(`log_export`). Cells hold data, never formulas: text starting with = + - @ (or a tab or
+carriage return) is written with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import xlsxwriter
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cunxin.decisions.models import BatchRun, PreCredit
+from cunxin.lib.masking import mask_name
+from cunxin.org.models import Village
+from cunxin.org.scope import Scope
+from cunxin.pool.models import AccessLog
+from cunxin.pool.views import _sheet_name
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BOOK_OPTIONS = {
+    "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+    "strings_to_numbers": False,
+}  # fmt: skip
+
+
+def safe(value):
+    """Text a spreadsheet will not run: "=1+1" → "'=1+1". Other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One person's pre-credit result as the sheets write it (already masked)."""
+
+    village_id: str
+    household_id: str
+    household_no: str
+    name: str  # masked
+    id_masked: str
+    grade: str
+    score: int | None
+    evaluation_yuan: int | None
+    model_yuan: int
+    survey_yuan: int | None
+    final_yuan: int
+    hard_stops: tuple[str, ...]
+    route: str
+    credit_household: bool
+
+
+def rows_in_scope(
+    run: BatchRun, scope: Scope, *, village: str | None = None, granted_only: bool = False
+) -> Iterator[Row]:
+    """The run's rows the user may see (HQ: all; others: persons in their scope), in
+    village, household and member order. One query, read in chunks."""
+    rows = PreCredit.objects.filter(run=run)
+    if village is not None:
+        rows = rows.filter(village_id=village)
+    if granted_only:
+        rows = rows.filter(final_yuan__gt=0)
+    if not scope.sees_everything:
+        rows = rows.filter(
+            village_id__in=list(scope.villages().values_list("code", flat=True)),
+            person_id__in=scope.persons().values("uid"),
+        )
+    values = rows.order_by("village_id", "household_id", "person__member_index", "person_id")
+    for r in values.values_list(
+        "village_id", "household_id", "person__household__household_no", "person__name",
+        "person__id_masked", "grade", "score", "evaluation_yuan", "model_yuan", "survey_yuan",
+        "final_yuan", "hard_stops", "route", "credit_household",
+    ).iterator(chunk_size=2000):  # fmt: skip
+        (village_id, household_id, household_no, name, id_masked, *rest) = r
+        grade, score, evaluation, model, survey, final, stops, route, credit = rest
+        yield Row(
+            village_id, household_id, household_no or "", mask_name(name), id_masked or "",
+            grade, score, evaluation, model, survey, final,
+            tuple(s for s in (stops or "").split(",") if s), route or "", bool(credit),
+        )  # fmt: skip
+
+
+def rule_labels(data: dict | None, part: str) -> dict[str, str]:
+    """Rule id → label of a policy's hard stops or routes (`part`), from its data."""
+    return {r["id"]: r["label"] for r in (data or {}).get(part, [])}
+
+
+def _village_names(codes) -> dict[str, str]:
+    return dict(Village.objects.filter(code__in=list(codes)).values_list("code", "name"))
+
+
+def _yes(value: bool) -> str:
+    return _("yes") if value else ""
+
+
+def _number(sheet, row: int, col: int, value, fmt) -> None:
+    if value is None:
+        sheet.write_blank(row, col, None, fmt)
+    else:
+        sheet.write_number(row, col, value, fmt)
+
+
+def _headers(book, sheet, row: int, columns: list[tuple[str, int]]) -> None:
+    header = book.add_format(
+        {"bold": True, "text_wrap": True, "bg_color": "#e8f3ee", "border": 1, "valign": "vcenter"}
+    )
+    for col, (title, width) in enumerate(columns):
+        sheet.write_string(row, col, title, header)
+        sheet.set_column(col, col, width)
+
+
+# --- 白名单 ----------------------------------------------------------------------------------
+def whitelist(run: BatchRun, scope: Scope) -> tuple[bytes, int]:
+    """Everyone of the run granted an amount, in the user's scope: (.xlsx bytes, rows)."""
+    columns = [
+        (_("Village"), 12), (_("Household number"), 12), (_("Name"), 8), (_("ID number"), 20),
+        (_("Grade"), 8), (_("Score"), 7), (_("Evaluation amount"), 11), (_("Model amount"), 11),
+        (_("Survey amount"), 11), (_("Final amount"), 11), (_("Credit household"), 8),
+        (_("Approval route"), 28),
+    ]  # fmt: skip
+    routes = rule_labels(run.policy.data, "routes")
+    villages = _village_names(run.summary.get("villages", {}))
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {**BOOK_OPTIONS, "constant_memory": True})
+    sheet = book.add_worksheet(_sheet_name(_("White list")))
+    _headers(book, sheet, 0, columns)
+    money = book.add_format({"num_format": "#,##0"})
+    text = book.add_format({})
+    n = 0
+    for n, r in enumerate(rows_in_scope(run, scope, granted_only=True), start=1):
+        cells = [
+            villages.get(r.village_id, r.village_id), r.household_no, r.name, r.id_masked, r.grade,
+        ]  # fmt: skip
+        for col, value in enumerate(cells):
+            sheet.write_string(n, col, safe(value), text)
+        _number(sheet, n, 5, r.score, text)
+        for col, value in enumerate(
+            (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=6
+        ):
+            _number(sheet, n, col, value, money)
+        sheet.write_string(n, 10, _yes(r.credit_household), text)
+        sheet.write_string(n, 11, safe(routes.get(r.route, r.route)), text)
+    sheet.freeze_panes(1, 3)
+    sheet.autofilter(0, 0, max(n, 1), len(columns) - 1)
+    book.close()
+    return buffer.getvalue(), n
+
+
+# --- 批量审批表 --------------------------------------------------------------------------------
+def _reason(r: Row, stops: dict[str, str]) -> str:
+    if r.hard_stops:
+        return "；".join(stops.get(s, s) for s in r.hard_stops)
+    if r.final_yuan == 0:
+        return _("No amount under the policy (grade %(grade)s)") % {"grade": r.grade}
+    return ""
+
+
+def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes, int]:
+    """One village's rows of the run in the user's scope, the declined ones with their
+    reasons, totals, and signature lines: (.xlsx bytes, rows)."""
+    rows = list(rows_in_scope(run, scope, village=village.code))
+    stops = rule_labels(run.policy.data, "hard_stops")
+    routes = rule_labels(run.policy.data, "routes")
+    columns = [
+        (_("No."), 5), (_("Household number"), 12), (_("Name"), 8), (_("ID number"), 20),
+        (_("Grade"), 8), (_("Score"), 7), (_("Evaluation amount"), 11), (_("Model amount"), 11),
+        (_("Survey amount"), 11), (_("Final amount"), 11), (_("Credit household"), 8),
+        (_("Approval route"), 24), (_("Reason for no amount"), 30),
+    ]  # fmt: skip
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, BOOK_OPTIONS)
+    sheet = book.add_worksheet(_sheet_name(_("Batch approval sheet")))
+    title = book.add_format({"bold": True, "font_size": 14, "align": "center"})
+    border = {"border": 1, "valign": "top"}
+    cell = book.add_format({**border, "text_wrap": True})
+    money = book.add_format({**border, "num_format": "#,##0"})
+    bold = book.add_format({**border, "bold": True})
+    bold_money = book.add_format({**border, "bold": True, "num_format": "#,##0"})
+    declined = book.add_format({**border, "text_wrap": True, "font_color": "#b3261e"})
+    last_col = len(columns) - 1
+
+    heading = _("Batch approval sheet: %(village)s") % {"village": f"{village.township_name}{village.name}"}  # fmt: skip
+    sheet.merge_range(0, 0, 0, last_col, safe(heading), title)
+    finished = timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M") if run.finished_at else ""  # fmt: skip
+    facts = _("Branch: %(branch)s · Batch run #%(run)s of %(finished)s · Policy %(policy)s · Model %(model)s") % {
+        "branch": village.branch.name if village.branch else "—", "run": run.pk,
+        "finished": finished, "policy": run.policy.version,
+        "model": run.model.model_id if run.model else "—",
+    }  # fmt: skip
+    sheet.merge_range(1, 0, 1, last_col, safe(facts), book.add_format({"align": "left"}))
+    _headers(book, sheet, 3, columns)
+    row = 3
+    for n, r in enumerate(rows, start=1):
+        row = 3 + n
+        fmt = cell if r.final_yuan > 0 else declined
+        sheet.write_number(row, 0, n, cell)
+        for col, value in enumerate((r.household_no, r.name, r.id_masked, r.grade), start=1):
+            sheet.write_string(row, col, safe(value), fmt)
+        _number(sheet, row, 5, r.score, cell)
+        for col, value in enumerate(
+            (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=6
+        ):
+            _number(sheet, row, col, value, money)
+        sheet.write_string(row, 10, _yes(r.credit_household), cell)
+        sheet.write_string(row, 11, safe(routes.get(r.route, r.route)), cell)
+        sheet.write_string(row, 12, safe(_reason(r, stops)), fmt)
+
+    # totals
+    granted = [r for r in rows if r.final_yuan > 0]
+    totals = [
+        (_("Persons"), len(rows)),
+        (_("Persons granted"), len(granted)),
+        (_("Households granted"), len({r.household_id for r in granted})),
+        (_("Credit households"), len({r.household_id for r in rows if r.credit_household})),
+        (_("Total final amount (yuan)"), sum(r.final_yuan for r in granted)),
+    ]
+    row += 2
+    sheet.write_string(row, 0, _("Total"), book.add_format({"bold": True}))
+    for label, value in totals:
+        row += 1
+        sheet.merge_range(row, 0, row, 3, label, bold)
+        sheet.write_number(row, 4, value, bold_money)
+
+    # signatures: a label and an empty underlined space
+    line = book.add_format({"bottom": 1})
+    row += 2
+    for label in (
+        _("Customer manager (signature)"), _("Branch manager (signature)"), _("Date"),
+    ):  # fmt: skip
+        row += 2
+        sheet.merge_range(row, 0, row, 2, label, book.add_format({"bold": True}))
+        for col in range(3, 7):
+            sheet.write_blank(row, col, None, line)
+    sheet.freeze_panes(4, 3)
+    sheet.repeat_rows(3)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    book.close()
+    return buffer.getvalue(), len(rows)
+
+
+# --- the access log ----------------------------------------------------------------------------
+def log_export(actor, run: BatchRun, rows: int, *, village: Village | None = None) -> AccessLog:
+    """The export in the access log, as a segment export is: masked values, how many rows.
+    `detail` is machine text: "batch-whitelist run=<pk> rows=<n>" or "batch-approval
+    run=<pk> village=<code> rows=<n>"."""
+    if village is None:
+        reason, detail = _("Batch pre-credit white list"), f"batch-whitelist run={run.pk} rows={rows}"  # fmt: skip
+    else:
+        reason = _("Batch approval sheet")
+        detail = f"batch-approval run={run.pk} village={village.code} rows={rows}"
+    return AccessLog.objects.create(
+        user=actor, kind=AccessLog.Kind.EXPORT, field="masked", reason=reason[:200],
+        detail=detail[:200],
+    )  # fmt: skip

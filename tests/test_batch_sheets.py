@@ -1,0 +1,206 @@
+"""The Excel files of a batch pre-credit run (cunxin.decisions.sheets): the white list and
+a village's batch approval sheet are masked (no full name, ID number or phone), hold only
+persons in the user's scope, are formula-safe, and every download is access-logged."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from conftest import give_scores, sign_off
+from cunxin.decisions import batch
+from cunxin.decisions.models import BatchRun, PreCredit
+from cunxin.decisions.sheets import safe
+from cunxin.lib.masking import mask_name
+from cunxin.pool.models import AccessLog
+
+GRADES = {"a11": "excellent", "a12": "good", "a41": "good", "a51": "top"}
+
+
+@pytest.fixture
+def scored(village, project):
+    sign_off(village, project)
+    give_scores(village, GRADES)
+    return village
+
+
+def _run(w, by="hq_admin", kind="county", code=""):
+    run = batch.start(w.users[by], BatchRun.Purpose.PRECREDIT, kind, code)
+    run.refresh_from_db()
+    assert run.status == BatchRun.Status.SUCCEEDED, run.error
+    return run
+
+
+def _download(client, name, *args):
+    response = client.get(reverse(f"decisions:{name}", args=args))
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    return [[c for c in row] for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+
+
+def _texts(rows) -> list[str]:
+    return [str(c) for row in rows for c in row if c is not None]
+
+
+def _assert_masked(w, rows) -> None:
+    """No full name, ID number or phone of anyone in the world appears in any cell."""
+    cells = _texts(rows)
+    joined = "\n".join(cells)
+    for key, person in w.persons.items():
+        number, phone = w.plain[key]
+        assert number not in joined, key
+        assert not phone or phone not in joined, key
+        assert person.name not in cells, key  # a cell is never a full name
+        assert all(person.name not in c for c in cells if len(c) <= 8), key
+
+
+def _data_rows(rows, first_header: str):
+    """The rows after the header row whose first cell is `first_header`, up to a blank."""
+    start = next(n for n, row in enumerate(rows) if row and row[0] == first_header)
+    out = []
+    for row in rows[start + 1 :]:
+        if not any(c is not None for c in row):
+            break
+        out.append(row)
+    return rows[start], out
+
+
+# --- the white list ------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_white_list_holds_everyone_granted_masked_and_logs_the_export(scored, client):
+    w = scored
+    run = _run(w, by="bm_a", kind="village", code="VA1")
+    client.force_login(w.users["bm_a"])
+
+    rows = _download(client, "batch_whitelist", run.pk)
+
+    header, data = _data_rows(rows, gettext("Village"))
+    granted = PreCredit.objects.filter(run=run, final_yuan__gt=0)
+    assert len(data) == granted.count() == 4
+    final = header.index(gettext("Final amount"))
+    ids = header.index(gettext("ID number"))
+    names = header.index(gettext("Name"))
+    assert sorted(r[final] for r in data) == sorted(granted.values_list("final_yuan", flat=True))
+    assert {r[ids] for r in data} == {w.persons[k].id_masked for k in ("a11", "a12", "a41", "a51")}
+    assert {r[names] for r in data} == {mask_name(w.persons[k].name) for k in ("a11", "a12", "a41", "a51")}  # fmt: skip
+    _assert_masked(w, rows)
+    log = AccessLog.objects.get()
+    assert (log.user, log.kind, log.field) == (w.users["bm_a"], AccessLog.Kind.EXPORT, "masked")
+    assert log.detail == f"batch-whitelist run={run.pk} rows=4" and log.person is None
+    assert log.reason == gettext("Batch pre-credit white list")
+
+
+@pytest.mark.django_db
+def test_the_white_list_of_a_county_run_holds_only_the_users_persons(scored, client):
+    w = scored
+    run = _run(w)
+    PreCredit.objects.filter(run=run, person_id="Pb11").update(final_yuan=20_000)
+    client.force_login(w.users["bm_b"])
+    rows = _download(client, "batch_whitelist", run.pk)
+    header, data = _data_rows(rows, gettext("Village"))
+    assert [r[header.index(gettext("ID number"))] for r in data] == [w.persons["b11"].id_masked]
+    assert AccessLog.objects.get().detail == f"batch-whitelist run={run.pk} rows=1"
+    client.force_login(w.users["hq_analyst"])
+    _header, data = _data_rows(_download(client, "batch_whitelist", run.pk), gettext("Village"))
+    assert len(data) == 5
+
+
+# --- the batch approval sheet ------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_approval_sheet_lists_the_declined_with_reasons_totals_and_signatures(scored, client):
+    w = scored
+    run = _run(w, by="bm_a", kind="branch", code="ZHA")
+    client.force_login(w.users["bm_a"])
+
+    rows = _download(client, "batch_sheet", run.pk, "VA2")
+
+    header, data = _data_rows(rows, gettext("No."))
+    assert len(data) == 2  # 王强 and 赵敏: neither evaluated
+    reason = header.index(gettext("Reason for no amount"))
+    label = {r["id"]: r["label"] for r in run.policy.data["hard_stops"]}["not_evaluated"]
+    assert [r[reason] for r in data] == [label, label]
+    assert [r[header.index(gettext("Final amount"))] for r in data] == [0, 0]
+    texts = _texts(rows)
+    for line in ("Customer manager (signature)", "Branch manager (signature)", "Date"):
+        assert gettext(line) in texts
+    total = next(r for r in rows if r and r[0] == gettext("Persons"))
+    assert total[4] == 2
+    _assert_masked(w, rows)
+    assert AccessLog.objects.get().detail == f"batch-approval run={run.pk} village=VA2 rows=2"
+
+    rows = _download(client, "batch_sheet", run.pk, "VA1")
+    _header, data = _data_rows(rows, gettext("No."))
+    assert len(data) == 4
+    amount = next(r for r in rows if r and r[0] == gettext("Total final amount (yuan)"))
+    assert amount[4] == run.summary["villages"]["VA1"]["amount_yuan"] == 230_000
+    _assert_masked(w, rows)
+
+
+@pytest.mark.django_db
+def test_a_customer_manager_gets_only_the_persons_of_their_grids(scored, client):
+    """cm_a sees VA2 only through grid GA2: 王强 (Ha2) yes, 赵敏 (Ha3, grid GA2x) no."""
+    w = scored
+    run = _run(w, by="bm_a", kind="branch", code="ZHA")
+    client.force_login(w.users["cm_a"])
+    header, data = _data_rows(_download(client, "batch_sheet", run.pk, "VA2"), gettext("No."))
+    assert [r[header.index(gettext("ID number"))] for r in data] == [w.persons["a21"].id_masked]
+
+
+@pytest.mark.django_db
+def test_another_branch_cannot_download_a_branchs_files(scored, client):
+    w = scored
+    branch_run = _run(w, by="bm_a", kind="branch", code="ZHA")
+    county = _run(w)
+    client.force_login(w.users["bm_b"])
+    assert client.get(reverse("decisions:batch_sheet", args=[branch_run.pk, "VA1"])).status_code == 404  # fmt: skip
+    assert client.get(reverse("decisions:batch_whitelist", args=[branch_run.pk])).status_code == 404
+    assert client.get(reverse("decisions:batch_sheet", args=[county.pk, "VA1"])).status_code == 404
+    assert client.get(reverse("decisions:batch_sheet", args=[county.pk, "VB1"])).status_code == 200
+    # a village the run did not decide
+    client.force_login(w.users["bm_a"])
+    assert client.get(reverse("decisions:batch_sheet", args=[branch_run.pk, "VB1"])).status_code == 404  # fmt: skip
+    assert AccessLog.objects.count() == 1  # only the download that happened
+
+
+@pytest.mark.django_db
+def test_unfinished_runs_and_whatifs_have_no_files(scored, client):
+    from cunxin.credit.policy import CreditPolicy
+
+    w = scored
+    whatif = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "county", "", draft=CreditPolicy())  # fmt: skip
+    failed = _run(w, by="bm_a", kind="village", code="VA1")
+    BatchRun.objects.filter(pk=failed.pk).update(status=BatchRun.Status.FAILED)
+    client.force_login(w.users["hq_admin"])
+    for run in (whatif, failed):
+        assert client.get(reverse("decisions:batch_whitelist", args=[run.pk])).status_code == 404
+        assert client.get(reverse("decisions:batch_sheet", args=[run.pk, "VA1"])).status_code == 404
+    assert not AccessLog.objects.exists()
+
+
+# --- formula safety ------------------------------------------------------------------------------
+def test_text_that_starts_like_a_formula_is_written_as_text():
+    assert safe("=1+1") == "'=1+1"
+    assert [safe(v) for v in ("+1", "-1", "@SUM(A1)", "\t=1")] == ["'+1", "'-1", "'@SUM(A1)", "'\t=1"]  # fmt: skip
+    assert safe("张*") == "张*" and safe(5) == 5 and safe(None) is None
+
+
+@pytest.mark.django_db
+def test_a_name_like_a_formula_stays_text_in_the_files(scored, client):
+    w = scored
+    person = w.persons["a12"]
+    person.name = "=HYPERLINK(1)"
+    person.save(update_fields=["name"])
+    run = _run(w, by="bm_a", kind="village", code="VA1")
+    client.force_login(w.users["bm_a"])
+    for name, args in (("batch_whitelist", (run.pk,)), ("batch_sheet", (run.pk, "VA1"))):
+        response = client.get(reverse(f"decisions:{name}", args=args))
+        book = openpyxl.load_workbook(io.BytesIO(response.content))
+        cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+        assert not any(c.data_type == "f" for c in cells)
+        assert "'" + mask_name("=HYPERLINK(1)") in [c.value for c in cells]
