@@ -302,3 +302,14 @@ def give_scores(
         person.save(update_fields=["profile", "household_income_fen", "household_assets_fen"])
         ModelScore.objects.create(model=model, person=person, score=scores[grade], grade=grade)
     return model
+
+
+SCORED_GRADES = {"a11": "excellent", "a12": "good", "a41": "good", "a51": "top"}
+
+
+@pytest.fixture
+def scored(village, project):
+    """VA1 signed off, with an active model grading four of its persons (SCORED_GRADES)."""
+    sign_off(village, project)
+    give_scores(village, SCORED_GRADES)
+    return village

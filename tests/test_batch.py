@@ -10,20 +10,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from conftest import give_scores, sign_off
 from cunxin.credit.decide import compile_policy
 from cunxin.credit.policy import CreditPolicy, Grade, from_data
 from cunxin.decisions import actions, batch
 from cunxin.decisions.models import BatchRun, PreCredit
-
-GRADES = {"a11": "excellent", "a12": "good", "a41": "good", "a51": "top"}
-
-
-@pytest.fixture
-def scored(village, project):
-    sign_off(village, project)
-    give_scores(village, GRADES)
-    return village
 
 
 def _run(w, purpose=BatchRun.Purpose.PRECREDIT, kind="village", code="VA1", draft=None, by="bm_a"):

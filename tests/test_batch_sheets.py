@@ -11,21 +11,11 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from conftest import give_scores, sign_off
 from cunxin.decisions import batch
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.sheets import safe
 from cunxin.lib.masking import mask_name
 from cunxin.pool.models import AccessLog
-
-GRADES = {"a11": "excellent", "a12": "good", "a41": "good", "a51": "top"}
-
-
-@pytest.fixture
-def scored(village, project):
-    sign_off(village, project)
-    give_scores(village, GRADES)
-    return village
 
 
 def _run(w, by="hq_admin", kind="county", code=""):

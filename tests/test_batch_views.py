@@ -13,22 +13,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import give_scores, sign_off
+from conftest import SCORED_GRADES, give_scores, sign_off
 from cunxin.audit.models import AuditEvent
 from cunxin.credit.policy import Grade, from_data, to_data
 from cunxin.decisions import actions, batch
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion, PreCredit
 from cunxin.lib.masking import mask_name
 from test_browser import assert_fits_phone_width, bank, shot, sign_in  # noqa: F401
-
-GRADES = {"a11": "excellent", "a12": "good", "a41": "good", "a51": "top"}
-
-
-@pytest.fixture
-def scored(village, project):
-    sign_off(village, project)
-    give_scores(village, GRADES)
-    return village
 
 
 def _start(client, kind="village", **fields):
@@ -400,7 +391,7 @@ def test_a_branch_manager_runs_a_batch_on_a_phone(
     for key in ("ev1", "ev2", "ev3", "ev4"):
         evaluation.do_add_panel_member(w.users["cm_a"], project, w.users[key].staff, PanelRole.REPRESENTATIVE)  # fmt: skip
     sign_off(w, project)
-    give_scores(w, GRADES)
+    give_scores(w, SCORED_GRADES)
     _trained_model()
     version = _draft_version()
     page, base = phone_page, live_server.url

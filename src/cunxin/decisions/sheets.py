@@ -112,6 +112,17 @@ def _number(sheet, row: int, col: int, value, fmt) -> None:
         sheet.write_number(row, col, value, fmt)
 
 
+def _decision_cells(sheet, row: int, r: Row, routes: dict[str, str], text, money) -> None:
+    """Columns 5–11 of both sheets: score, the four amounts, 信用户, approval route."""
+    _number(sheet, row, 5, r.score, text)
+    for col, value in enumerate(
+        (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=6
+    ):
+        _number(sheet, row, col, value, money)
+    sheet.write_string(row, 10, _yes(r.credit_household), text)
+    sheet.write_string(row, 11, safe(routes.get(r.route, r.route)), text)
+
+
 def _headers(book, sheet, row: int, columns: list[tuple[str, int]]) -> None:
     header = book.add_format(
         {"bold": True, "text_wrap": True, "bg_color": "#e8f3ee", "border": 1, "valign": "vcenter"}
@@ -145,13 +156,7 @@ def whitelist(run: BatchRun, scope: Scope) -> tuple[bytes, int]:
         ]  # fmt: skip
         for col, value in enumerate(cells):
             sheet.write_string(n, col, safe(value), text)
-        _number(sheet, n, 5, r.score, text)
-        for col, value in enumerate(
-            (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=6
-        ):
-            _number(sheet, n, col, value, money)
-        sheet.write_string(n, 10, _yes(r.credit_household), text)
-        sheet.write_string(n, 11, safe(routes.get(r.route, r.route)), text)
+        _decision_cells(sheet, n, r, routes, text, money)
     sheet.freeze_panes(1, 3)
     sheet.autofilter(0, 0, max(n, 1), len(columns) - 1)
     book.close()
@@ -208,13 +213,7 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
         sheet.write_number(row, 0, n, cell)
         for col, value in enumerate((r.household_no, r.name, r.id_masked, r.grade), start=1):
             sheet.write_string(row, col, safe(value), fmt)
-        _number(sheet, row, 5, r.score, cell)
-        for col, value in enumerate(
-            (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=6
-        ):
-            _number(sheet, row, col, value, money)
-        sheet.write_string(row, 10, _yes(r.credit_household), cell)
-        sheet.write_string(row, 11, safe(routes.get(r.route, r.route)), cell)
+        _decision_cells(sheet, row, r, routes, cell, money)
         sheet.write_string(row, 12, safe(_reason(r, stops)), fmt)
 
     # totals
