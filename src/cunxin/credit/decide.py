@@ -71,7 +71,7 @@ class Step:
     inputs: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a batch makes 742,000 (frozen init is 3× slower)
 class Decision:
     person_uid: str
     policy: str

@@ -24,7 +24,7 @@ from cunxin.evaluation.models import RoundKind
 from cunxin.lib.idnumber import birth_date
 
 
-@dataclass
+@dataclass(slots=True)
 class Inputs:
     """One person's inputs: who, where, the applicant, and where each input came from."""
 
@@ -68,13 +68,14 @@ def load(
     at least that old by year of birth. Ages are by year of birth (see the module's
     docstring); `exact_age` gives the exact one."""
     persons = f"SELECT p.uid FROM pool_person p WHERE {where}"
-    flags: dict[str, set[str]] = {}
+    flagged: dict[str, set[str]] = {}
     for uid, flag in _rows(
         f"SELECT person_id, flag FROM pool_riskflag WHERE retired_at IS NULL "
         f"AND person_id IN ({persons})",
         params,
     ):
-        flags.setdefault(uid, set()).add(flag)
+        flagged.setdefault(uid, set()).add(flag)
+    flags = {uid: tuple(sorted(f)) for uid, f in flagged.items()}
     # the latest visit's correction and survey amount (few: only visited households)
     visits = {
         uid: (pk, _json(after), survey)
@@ -109,7 +110,7 @@ def load(
             color, evaluation = after.get("color", color), after.get("amount_yuan")
         applicant = Applicant(
             person_uid=uid, age=0 if born is None else on.year - born,
-            flags=tuple(sorted(flags.get(uid, ()))), evaluation_color=color,
+            flags=flags.get(uid, ()), evaluation_color=color,
             evaluation_yuan=evaluation, survey_yuan=survey, score=score, model_grade=grade,
             income_yuan=income // 100, assets_yuan=assets // 100,
             liabilities_yuan=liabilities // 100, has_arrears=overdue > 0 and current > 0,
