@@ -1,7 +1,8 @@
 """The credit policy as versioned data edited by HQ (DESIGN.md §5 "Three amounts"): a new
 version is validated part by part and every CEL expression compiled, it is in force from
 its effective date (scheduled until then), versions never change, creation is audited.
-The pages, per role."""
+A version without a date is a draft, in force on no day: tried with a what-if, then
+published once with an effective date (audited). The pages, per role."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from cunxin.audit.models import AuditEvent
-from cunxin.credit.policy import DEFAULT_HARD_STOPS, CreditPolicy, Preset, to_data
+from cunxin.credit.policy import DEFAULT_HARD_STOPS, CreditPolicy, Preset, from_data, to_data
+from cunxin.decisions import batch
 from cunxin.decisions.actions import policy_in_force
-from cunxin.decisions.models import CreditPolicyVersion
-from cunxin.decisions.policy_actions import do_create_policy_version, policy_of
+from cunxin.decisions.models import BatchRun, CreditPolicyVersion
+from cunxin.decisions.policy_actions import (
+    do_create_policy_version,
+    do_publish_policy_version,
+    policy_of,
+)
 
 NOTE = "总行通知：调整一般级额度上限"
 CAPS = {"top": 200_000, "excellent": 100_000, "good": 50_000, "fair": 30_000, "decline": 0}
@@ -45,6 +51,15 @@ def create(w, base, changes=None, *, version="v2", effective_from=None, note=NOT
     return do_create_policy_version(
         w.users[actor], base, changes or {}, version, effective_from or today(), note
     )
+
+
+def draft(w, base, changes=None, *, version="v2", note=NOTE, actor="hq_admin"):
+    """A version saved without an effective date."""
+    return do_create_policy_version(w.users[actor], base, changes or {}, version, None, note)
+
+
+def publish(w, version, effective_from=None, *, actor="hq_admin"):
+    return do_publish_policy_version(w.users[actor], version, effective_from or today())
 
 
 def refusal(w, base, changes=None, **kw) -> dict[str, list[str]]:
@@ -339,7 +354,7 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
     client.force_login(world.users["hq_admin"])
     url = reverse("decisions:policy", args=[default.pk])
     form = client.get(url).context["form"]
-    assert form["version"] == "v2" and form["effective_from"] == today().isoformat()
+    assert form["version"] == "v2" and form["effective_from"] == ""  # a draft unless dated
     start = today() + dt.timedelta(days=7)
     post = form_post(form, **{
         "cap-fair": "20,000", "preset": "survey", "rounding_yuan": "500",
@@ -367,6 +382,7 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
         and "base_yuan * 12" in policy.routes[0].when
     )
     assert v2.effective_from == start and v2.note == NOTE
+    assert v2.published_by == world.users["hq_admin"] and v2.published_at is not None
     assert policy_in_force() == default  # scheduled
     page = client.get(response.url)
     assert page.context["status"] == "scheduled"
@@ -447,6 +463,267 @@ def test_the_list_accepts_only_get(client, world, default):
     assert client.put(reverse("decisions:policy", args=[default.pk])).status_code == 405
 
 
+# --- drafts: tried with a what-if, then published -----------------------------------------------
+def test_a_version_without_a_date_is_a_draft_in_force_on_no_day(world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+
+    assert v2.effective_from is None and v2.published_at is None and v2.published_by is None
+    assert policy_of(v2).rounding_yuan == 100
+    assert policy_in_force() == default
+    assert policy_in_force(on=today() + dt.timedelta(days=10_000)) == default
+    event = AuditEvent.objects.get(action="decisions.policy.create")
+    assert event.object_id == str(v2.pk) and event.after["effective_from"] is None
+
+
+def test_drafts_come_first_in_the_default_order(world, default):
+    v2 = create(world, default, {"rounding_yuan": 100})
+    v3 = draft(world, v2, {"rounding_yuan": 10}, version="v3")
+    assert list(CreditPolicyVersion.objects.all()) == [v3, v2, default]
+
+
+def test_publishing_a_draft_sets_its_date_and_is_audited(world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+
+    publish(world, v2)
+
+    v2.refresh_from_db()
+    assert v2.effective_from == today() and v2.published_by == world.users["hq_admin"]
+    assert v2.published_at is not None and policy_in_force() == v2
+    assert policy_of(v2).rounding_yuan == 100  # the policy is the draft's, unchanged
+    event = AuditEvent.objects.get(action="decisions.policy.publish")
+    assert event.object_id == str(v2.pk) and event.actor == world.users["hq_admin"]
+    assert event.before == {"version": "v2", "effective_from": None}
+    assert event.after == {"version": "v2", "effective_from": today().isoformat()}
+
+
+def test_a_draft_published_for_a_later_day_is_scheduled(world, default):
+    start = today() + dt.timedelta(days=10)
+    v2 = draft(world, default, {"rounding_yuan": 100})
+
+    publish(world, v2, start)
+
+    assert policy_in_force() == default and policy_in_force(on=start) == v2
+
+
+def test_a_version_is_published_once(world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    publish(world, v2)
+    stale = CreditPolicyVersion.objects.get(pk=v2.pk)
+    stale.effective_from = None  # as another admin's page still shows it
+
+    for version in (v2, stale, default):
+        with pytest.raises(ValidationError) as e:
+            publish(world, version, today() + dt.timedelta(days=5))
+        assert list(e.value.message_dict) == ["__all__"]
+
+    v2.refresh_from_db()
+    assert v2.effective_from == today()
+    assert AuditEvent.objects.filter(action="decisions.policy.publish").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("effective_from", "says"),
+    [(dt.date(2000, 1, 2), "not in the past"), ("2025-13-01", "a date"), ("", "a date")],
+)
+def test_publishing_refuses_a_past_or_wrong_date(world, default, effective_from, says):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+
+    with translation.override("en"), pytest.raises(ValidationError) as e:
+        do_publish_policy_version(world.users["hq_admin"], v2, effective_from)
+
+    assert list(e.value.message_dict) == ["effective_from"]
+    assert says in " ".join(e.value.message_dict["effective_from"]).lower()
+    v2.refresh_from_db()
+    assert v2.effective_from is None
+    assert not AuditEvent.objects.filter(action="decisions.policy.publish").exists()
+
+
+def test_publishing_compiles_the_policy_again(world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    CreditPolicyVersion.objects.filter(pk=v2.pk).update(data={**v2.data, "capacity": "foo + 1"})
+    v2.refresh_from_db()
+
+    with translation.override("en"), pytest.raises(ValidationError) as e:
+        publish(world, v2)
+
+    assert "undeclared reference to 'foo'" in " ".join(e.value.message_dict["__all__"])
+    v2.refresh_from_db()
+    assert v2.effective_from is None and policy_in_force() == default
+
+
+@pytest.mark.parametrize("key", ["hq_analyst", "bm_a", "cm_a", "evaluator", "customer", "norole"])
+def test_only_hq_admins_publish(world, default, key):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    with pytest.raises(PermissionDenied):
+        publish(world, v2, actor=key)
+    v2.refresh_from_db()
+    assert v2.effective_from is None
+
+
+def test_a_whatif_over_a_draft_compares_it_and_leaves_the_policy_in_force(scored, default):
+    """GIVEN a draft lowering the 较好 cap to 40,000, WHEN HQ runs it over VA1, THEN 李芳
+    (较好, 50,000) is capped and the draft is still a draft, in force on no day."""
+    w = scored
+    v2 = draft(w, default, {"grades": grades(good=40_000)})
+
+    run = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", "VA1",
+                      draft=from_data(v2.data))  # fmt: skip
+
+    run.refresh_from_db()
+    assert run.status == BatchRun.Status.SUCCEEDED, run.error
+    assert run.draft["version"] == "v2" and run.policy == default
+    assert run.counts["before"]["amount_yuan"] - run.counts["after"]["amount_yuan"] == 10_000
+    assert policy_in_force() == default
+    v2.refresh_from_db()
+    assert v2.effective_from is None
+
+
+def test_a_whatif_over_a_draft_starts_from_the_page(client, scored, default):
+    w = scored
+    v2 = draft(w, default, {"grades": grades(good=40_000)})
+    client.force_login(w.users["hq_admin"])
+
+    response = client.post(reverse("decisions:whatif"), {
+        "policy": str(v2.pk), "kind": "village", "village": "VA1",
+    })  # fmt: skip
+
+    run = BatchRun.objects.get(purpose=BatchRun.Purpose.WHATIF)
+    assert response.status_code == 302 and run.draft["version"] == "v2"
+    assert policy_in_force() == default
+    assert CreditPolicyVersion.objects.get(pk=v2.pk).effective_from is None
+
+
+def test_the_list_shows_drafts_first(client, world, default):
+    create(world, default, {"rounding_yuan": 100}, version="v2")
+    draft(world, default, {"rounding_yuan": 10}, version="v3")
+    client.force_login(world.users["bm_a"])
+
+    page = client.get(reverse("decisions:policies")).content.decode()
+
+    assert rows(page) == {"v3": "draft", "v2": "in_force", "default-1": "superseded"}
+    assert list(rows(page)) == ["v3", "v2", "default-1"]
+    v3_row = page.split('data-version="v3"')[1].split("</li>")[0]
+    assert gettext("draft") in v3_row and gettext("not published") in v3_row
+
+
+def test_a_drafts_page_offers_the_whatif_and_to_hq_admins_the_publish_form(client, world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    url = reverse("decisions:policy", args=[v2.pk])
+    whatif = f'href="{reverse("decisions:whatif")}?policy={v2.pk}" data-testid="whatif-link"'
+    publish_url = reverse("decisions:policy_publish", args=[v2.pk])
+
+    seen = {}
+    for key in ("hq_admin", "hq_analyst", "bm_a"):
+        client.force_login(world.users[key])
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.context["status"] == "draft"
+        assert 'data-testid="draft-box"' in page
+        seen[key] = (whatif in page, f'action="{publish_url}"' in page)
+
+    # the what-if page is HQ's: a branch manager would get a 404 there
+    assert seen == {"hq_admin": (True, True), "hq_analyst": (True, False), "bm_a": (False, False)}
+
+
+def test_a_published_versions_page_has_no_publish_form(client, world, default):
+    client.force_login(world.users["hq_admin"])
+    page = client.get(reverse("decisions:policy", args=[default.pk])).content.decode()
+    assert 'data-testid="publish-form"' not in page and 'data-testid="draft-box"' not in page
+
+
+def test_an_hq_admin_saves_a_draft_from_the_form(client, world, default):
+    client.force_login(world.users["hq_admin"])
+    url = reverse("decisions:policy", args=[default.pk])
+    post = form_post(client.get(url).context["form"], **{"rounding_yuan": "500"})
+    assert post["effective_from"] == ""
+
+    response = client.post(url, post)
+
+    v2 = CreditPolicyVersion.objects.get(version="v2")
+    assert response.status_code == 302
+    assert response.url == reverse("decisions:policy", args=[v2.pk])
+    assert v2.effective_from is None and policy_of(v2).rounding_yuan == 500
+    assert policy_in_force() == default
+
+
+def test_an_hq_admin_publishes_a_draft_from_its_page(client, world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    client.force_login(world.users["hq_admin"])
+    start = today() + dt.timedelta(days=3)
+
+    response = client.post(
+        reverse("decisions:policy_publish", args=[v2.pk]), {"effective_from": start.isoformat()}
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("decisions:policy", args=[v2.pk])
+    v2.refresh_from_db()
+    assert v2.effective_from == start and v2.published_by == world.users["hq_admin"]
+    page = client.get(response.url)
+    assert page.context["status"] == "scheduled"
+    assert 'data-testid="published"' in page.content.decode()
+
+
+def test_a_past_date_is_refused_on_the_page_with_the_message(client, world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    client.force_login(world.users["hq_admin"])
+    yesterday = today() - dt.timedelta(days=1)
+
+    response = client.post(
+        reverse("decisions:policy_publish", args=[v2.pk]),
+        {"effective_from": yesterday.isoformat()},
+    )
+
+    assert response.status_code == 400
+    message = gettext("%(field)s: today (%(today)s) or later, not in the past.") % {
+        "field": gettext("Effective from"), "today": today().isoformat(),
+    }  # fmt: skip
+    assert response.context["publish_errors"] == {"effective_from": [message]}
+    page = response.content.decode()
+    assert 'data-testid="error-publish-effective_from"' in page and html.escape(message) in page
+    assert f'value="{yesterday.isoformat()}"' in page  # as typed
+    v2.refresh_from_db()
+    assert v2.effective_from is None
+
+
+def test_publishing_twice_from_the_page_is_refused(client, world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    publish(world, v2)
+    client.force_login(world.users["hq_admin"])
+
+    response = client.post(
+        reverse("decisions:policy_publish", args=[v2.pk]), {"effective_from": today().isoformat()}
+    )
+
+    assert response.status_code == 400
+    assert 'data-testid="error-publish"' in response.content.decode()
+    assert AuditEvent.objects.filter(action="decisions.policy.publish").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "status"),
+    [("hq_analyst", 403), ("bm_a", 403), ("bm_b", 403), ("cm_a", 404), ("evaluator", 404),
+     ("customer", 404), ("norole", 404)],
+)  # fmt: skip
+def test_only_hq_admins_publish_from_the_page(client, world, default, key, status):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    client.force_login(world.users[key])
+
+    response = client.post(
+        reverse("decisions:policy_publish", args=[v2.pk]), {"effective_from": today().isoformat()}
+    )
+
+    assert response.status_code == status
+    v2.refresh_from_db()
+    assert v2.effective_from is None
+
+
+def test_the_publish_url_accepts_only_post(client, world, default):
+    v2 = draft(world, default, {"rounding_yuan": 100})
+    client.force_login(world.users["hq_admin"])
+    assert client.get(reverse("decisions:policy_publish", args=[v2.pk])).status_code == 405
+
+
 # --- on a phone ----------------------------------------------------------------------------------
 @pytest.fixture
 def bank(transactional_db, settings):
@@ -460,13 +737,15 @@ def bank(transactional_db, settings):
 
 
 def test_the_policy_pages_and_the_editor_fit_a_phone(live_server, phone_page, bank):
-    """390 px wide, no sideways scrolling: the list, a version, the open form, and the form
-    refused with a compiler message (long, in a monospace font)."""
+    """390 px wide, no sideways scrolling: the list, a version, the open form, the form
+    refused with a compiler message (long, in a monospace font), and a draft's page with
+    its what-if link and publish form."""
     page, base = phone_page, live_server.url
 
     artifacts = Path(os.environ.get("CUNXIN_TEST_ARTIFACTS", "test-artifacts")) / "browser"
     artifacts.mkdir(parents=True, exist_ok=True)
-    shots = iter(["p01-credit-policies.png", "p02-credit-policy-form.png", "p03-credit-policy-refused.png"])  # fmt: skip
+    shots = iter(["p01-credit-policies.png", "p02-credit-policy-form.png",
+                  "p03-credit-policy-refused.png", "p04-credit-policy-draft.png"])  # fmt: skip
 
     def fits() -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -491,6 +770,11 @@ def test_the_policy_pages_and_the_editor_fit_a_phone(live_server, phone_page, ba
         page.locator("[data-testid=policy-form] button[type=submit]").click()
     assert answer.value.status == 400
     assert page.get_by_test_id("error-capacity").is_visible()
+    fits()
+    v3 = draft(bank, policy_in_force(), {"rounding_yuan": 10}, version="v3", note="试算后再发布")
+    assert page.goto(f"{base}{reverse('decisions:policy', args=[v3.pk])}").status == 200
+    assert page.get_by_test_id("whatif-link").is_visible()
+    assert page.get_by_test_id("publish-button").is_visible()
     fits()
 
 

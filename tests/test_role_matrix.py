@@ -274,6 +274,10 @@ ROWS = [
     ),
     Row("decisions:api_decision_action", ("999", "approve"), "get", everyone(405)),
     # --- the credit policy editor (decisions/policy_views.py) ---
+    # publishing a draft is a POST (HQ admins; readers 403 on a real draft, in
+    # tests/test_credit_policy_editor.py); an unknown version is 404
+    Row("decisions:policy_publish", ("999",), "get", everyone(405)),
+    Row("decisions:policy_publish", ("999",), "post", staff(404), {"effective_from": "2030-01-01"}),
     # HQ and branch managers read the versions, customer managers have no such page; a
     # version outside the world is 404 (the 403s on POST are in tests/test_credit_policy_editor.py)
     Row("decisions:policies", (), "get", staff(200, cm_a=404, cm_b=404)),

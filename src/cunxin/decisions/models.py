@@ -8,19 +8,32 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CreditPolicyVersion(models.Model):
-    """A credit policy as data (`cunxin.credit.policy`), in force from `effective_from`."""
+    """A credit policy as data (`cunxin.credit.policy`), in force from `effective_from`.
+
+    Without an effective date it is a draft: in force on no day, tried with a what-if, then
+    published once (`policy_actions.do_publish_policy_version`) and never changed after."""
 
     version = models.CharField(_("version"), max_length=32, unique=True)
     data = models.JSONField(_("policy"))
-    effective_from = models.DateField(_("effective from"))
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
-        ordering = ["-effective_from", "-created_at"]
+        # drafts first (the work in hand), then the latest effective date; explicit, since
+        # PostgreSQL and SQLite put NULLs at opposite ends of a descending order
+        ordering = [models.F("effective_from").desc(nulls_first=True), "-created_at"]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.effective_from is None
 
 
 class ModelVersion(models.Model):

@@ -1,10 +1,13 @@
 """HQ's changes to the credit policy (DESIGN.md §5 "Three amounts": data, versioned,
 editable by HQ).
 
-A stored version is never changed: an HQ admin creates a new version from an existing one,
-with a name, an effective date and a note. The version in force on a day is the newest one
-effective on or before it (`cunxin.decisions.actions.policy_in_force`); a version effective
-later is *scheduled*, and one no longer in force is *superseded*.
+A stored version's policy is never changed: an HQ admin creates a new version from an
+existing one, with a name and a note. Without an effective date it is a *draft*, in force on
+no day: HQ tries it with a what-if (`decisions:whatif`) and then publishes it, once, with an
+effective date (`do_publish_policy_version`); with a date it is created and published in one
+step. The version in force on a day is the newest one effective on or before it
+(`cunxin.decisions.actions.policy_in_force`); a version effective later is *scheduled*, and
+one no longer in force is *superseded*.
 
 Every CEL expression of a new version is compiled (type-checked against the policy's
 inputs) by `cunxin.credit.decide.compile_policy` before it is stored: never Python `eval`.
@@ -96,8 +99,10 @@ def as_percent(value: float | Decimal) -> str:
 
 
 def status_of(version: CreditPolicyVersion, in_force: CreditPolicyVersion, today: dt.date) -> str:
-    """The version's status on `today`: "in_force", "scheduled" (effective later) or
-    "superseded" (effective earlier, and another one is in force)."""
+    """The version's status on `today`: "draft" (not published), "in_force", "scheduled"
+    (effective later) or "superseded" (effective earlier, and another one is in force)."""
+    if version.effective_from is None:
+        return "draft"
     if version.pk == in_force.pk:
         return "in_force"
     return "scheduled" if version.effective_from > today else "superseded"
@@ -322,9 +327,26 @@ def validate_policy(base: CreditPolicy, changes: Mapping[str, Any]) -> CreditPol
     raise ValidationError(errors)
 
 
+def _check_date(effective_from: Any, errors: dict[str, list[str]]) -> dt.date | None:
+    """A date today or later, or None (with a message under "effective_from")."""
+    today = timezone.localdate()
+    if isinstance(effective_from, dt.datetime) or not isinstance(effective_from, dt.date):
+        errors.setdefault("effective_from", []).append(
+            _("%(field)s: a date (YYYY-MM-DD).") % {"field": _label("effective_from")}
+        )
+        return None
+    if effective_from < today:
+        errors.setdefault("effective_from", []).append(
+            _("%(field)s: today (%(today)s) or later, not in the past.")
+            % {"field": _label("effective_from"), "today": today.isoformat()}
+        )
+    return effective_from
+
+
 def _check_version(
     name: Any, effective_from: Any, note: Any, errors: dict[str, list[str]]
 ) -> tuple[str, dt.date | None, str]:
+    """The name, the date (None: a draft) and the note, checked."""
     name = name.strip() if isinstance(name, str) else ""
     if not VERSION_NAME.fullmatch(name):
         errors.setdefault("version", []).append(
@@ -335,17 +357,8 @@ def _check_version(
         errors.setdefault("version", []).append(
             _("%(field)s: %(name)s exists already.") % {"field": _label("version"), "name": name}
         )
-    today = timezone.localdate()
-    if isinstance(effective_from, dt.datetime) or not isinstance(effective_from, dt.date):
-        errors.setdefault("effective_from", []).append(
-            _("%(field)s: a date (YYYY-MM-DD).") % {"field": _label("effective_from")}
-        )
-        effective_from = None
-    elif effective_from < today:
-        errors.setdefault("effective_from", []).append(
-            _("%(field)s: today (%(today)s) or later, not in the past.")
-            % {"field": _label("effective_from"), "today": today.isoformat()}
-        )
+    if effective_from is not None:
+        effective_from = _check_date(effective_from, errors)
     note = note.strip() if isinstance(note, str) else ""
     if not note:
         errors.setdefault("note", []).append(_("Say what changes and why."))
@@ -362,14 +375,15 @@ def do_create_policy_version(
     base: CreditPolicyVersion,
     changes: Mapping[str, Any],
     version: str,
-    effective_from: dt.date,
+    effective_from: dt.date | None,
     note: str,
 ) -> CreditPolicyVersion:
     """A new version named `version`: `base`'s policy with `changes` (parts of `to_data`'s
-    shape) applied, in force from `effective_from` (today or later). HQ admins only. Every
-    part is checked and every CEL expression compiled; all that is wrong is refused at
-    once, in a ValidationError whose keys are the parts (and version, effective_from,
-    note). `base` is not changed. Audited in the same transaction."""
+    shape) applied; a draft if `effective_from` is None, else published at once, in force
+    from `effective_from` (today or later). HQ admins only. Every part is checked and every
+    CEL expression compiled; all that is wrong is refused at once, in a ValidationError
+    whose keys are the parts (and version, effective_from, note). `base` is not changed.
+    Audited in the same transaction."""
     if scope_for(actor).role != Role.HQ_ADMIN:
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -381,7 +395,7 @@ def do_create_policy_version(
     name, effective_from, note = _check_version(version, effective_from, note, errors)
     if errors:
         raise ValidationError(errors)
-    assert policy is not None and effective_from is not None
+    assert policy is not None
     data = to_data(dataclasses.replace(policy, version=name))
     before_data = to_data(policy_of(base))
     changed = [k for k in PARTS if data[k] != before_data[k]]
@@ -390,7 +404,8 @@ def do_create_policy_version(
             with transaction.atomic():  # another admin may take the same name at the same time
                 created = CreditPolicyVersion.objects.create(
                     version=name, data=data, effective_from=effective_from, note=note,
-                    created_by=actor,
+                    created_by=actor, published_at=timezone.now() if effective_from else None,
+                    published_by=actor if effective_from else None,
                 )  # fmt: skip
         except IntegrityError:
             raise ValidationError(
@@ -399,6 +414,48 @@ def do_create_policy_version(
             ) from None  # fmt: skip
         record(actor, "decisions.policy.create", created,
                before={"version": base.version, **{k: before_data[k] for k in changed}},
-               after={"version": name, "effective_from": effective_from.isoformat(),
+               after={"version": name,
+                      "effective_from": effective_from.isoformat() if effective_from else None,
                       **{k: data[k] for k in changed}, "note": note})  # fmt: skip
     return created
+
+
+def do_publish_policy_version(
+    actor, version: CreditPolicyVersion, effective_from: dt.date
+) -> CreditPolicyVersion:
+    """Publish the draft `version`: in force from `effective_from` (today or later), its
+    policy unchanged. HQ admins only; a version already published is refused (a published
+    version never changes), and so is a policy that no longer compiles (the inputs may
+    have changed since the draft was saved). Audited in the same transaction. The draft
+    is claimed by a conditional UPDATE, so of two admins publishing at once one wins and
+    the other is refused."""
+    if scope_for(actor).role != Role.HQ_ADMIN:
+        raise PermissionDenied
+    already = _("Version %(version)s is published already: a published version never changes.")
+    if version.effective_from is not None:
+        raise ValidationError({NON_FIELD_ERRORS: [already % {"version": version.version}]})
+    errors: dict[str, list[str]] = {}
+    effective_from = _check_date(effective_from, errors)
+    if errors:
+        raise ValidationError(errors)
+    assert effective_from is not None
+    try:  # ~10 ms: the same check as at creation
+        compile_policy(policy_of(version))
+    except PolicyError as e:
+        raise ValidationError({NON_FIELD_ERRORS: [
+            _("This policy version does not compile: %(error)s") % {"error": e}
+        ]}) from None  # fmt: skip
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = CreditPolicyVersion.objects.filter(
+            pk=version.pk, effective_from__isnull=True
+        ).update(effective_from=effective_from, published_at=now, published_by=actor)
+        if not claimed:
+            raise ValidationError({NON_FIELD_ERRORS: [already % {"version": version.version}]})
+        record(actor, "decisions.policy.publish", version,
+               before={"version": version.version, "effective_from": None},
+               after={"version": version.version,
+                      "effective_from": effective_from.isoformat()})  # fmt: skip
+    version.effective_from, version.published_at = effective_from, now
+    version.published_by = actor
+    return version

@@ -1,6 +1,7 @@
 """The credit policy's versions for HQ and the branches: which one is in force today, which
-are scheduled and which superseded, what each one says in words, and a new version from an
-existing one with an effective date (HQ admins).
+are scheduled, superseded or drafts, what each one says in words, a new version from an
+existing one (HQ admins: a draft, or published at once with an effective date), and a
+draft published with an effective date (HQ admins) once it has been tried with a what-if.
 
 HQ admins, HQ analysts and branch managers read the policy (it is the bank's, not a
 branch's); other bank staff get 404 (as for a page that is not theirs), and a reader who
@@ -35,6 +36,7 @@ from cunxin.decisions.policy_actions import (
     SHARES,
     as_percent,
     do_create_policy_version,
+    do_publish_policy_version,
     next_version_name,
     policy_of,
     status_of,
@@ -44,6 +46,7 @@ from cunxin.org.scope import staff_view
 
 READ_ROLES = frozenset({Role.HQ_ADMIN, Role.HQ_ANALYST, Role.BRANCH_MANAGER})
 STATUS_LABELS = {
+    "draft": gettext_lazy("draft"),
     "in_force": gettext_lazy("in force"),
     "scheduled": gettext_lazy("scheduled"),
     "superseded": gettext_lazy("superseded"),
@@ -58,7 +61,7 @@ def _require_reader(scope) -> None:
 
 def _version_or_404(pk: int) -> CreditPolicyVersion:
     try:
-        return CreditPolicyVersion.objects.select_related("created_by").get(pk=pk)
+        return CreditPolicyVersion.objects.select_related("created_by", "published_by").get(pk=pk)
     except CreditPolicyVersion.DoesNotExist:
         raise Http404 from None
 
@@ -93,7 +96,7 @@ def _form_initial(policy: CreditPolicy) -> dict[str, Any]:
     ch = policy.credit_household
     return {
         "version": next_version_name(),
-        "effective_from": timezone.localdate().isoformat(),
+        "effective_from": "",  # a draft unless a date is given
         "note": "",
         "grades": [{"key": g.key, "name": g.name, "cap": g.cap_yuan} for g in policy.grades],
         "preset": str(policy.preset),
@@ -146,7 +149,10 @@ def _share(text: Any) -> Decimal | str:
         return str(text)
 
 
-def _date(text: str) -> dt.date | str:
+def _date(text: str) -> dt.date | str | None:
+    """The typed date; None if nothing is typed (a draft); what does not parse as typed."""
+    if not text.strip():
+        return None
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
@@ -179,8 +185,9 @@ def _errors(e: ValidationError) -> dict[str, list[str]]:
 @require_http_methods(["GET"])
 @staff_view
 def policies(request: HttpRequest) -> HttpResponse:
-    """Every version, the latest effective date first: in force today, scheduled or
-    superseded; who created it and why. Two queries (one more on the very first use)."""
+    """Every version, the drafts first, then the latest effective date: in force today,
+    scheduled or superseded; who created it and why. Two queries (one more on the very
+    first use)."""
     _require_reader(request.scope)
     in_force = policy_in_force()  # first: it stores the default version on first use
     today = timezone.localdate()
@@ -193,41 +200,25 @@ def policies(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-@require_http_methods(["GET", "POST"])
-@staff_view
-def policy(request: HttpRequest, pk: int) -> HttpResponse:
-    """One version, everything it says in words; for HQ admins a form whose POST creates a
-    new version from this one (the version itself never changes)."""
+def _policy_page(
+    request: HttpRequest,
+    version: CreditPolicyVersion,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    publish_date: str = "",
+    publish_errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    """The version's page: 400 if the new-version form or the publish form was refused."""
     scope = request.scope
-    _require_reader(scope)
-    version = _version_or_404(pk)
     current = policy_of(version)
     can_create = scope.role == Role.HQ_ADMIN
-    form = _form_initial(current) if can_create else {}
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        scope.require(can_create)
-        form = _form_posted(request.POST, current)
-        try:
-            created = do_create_policy_version(
-                request.user, version, _changes(form), form["version"],
-                _date(form["effective_from"]), form["note"],
-            )  # fmt: skip
-        except ValidationError as e:
-            errors = _errors(e)
-            for s in form["shares"]:
-                s["errors"] = errors.get(s["name"], [])
-        else:
-            if created.effective_from <= timezone.localdate():
-                message = _("Version %(version)s is in force from today.")
-            else:
-                message = _("Version %(version)s is scheduled: in force from %(date)s.")
-            messages.success(request, message % {
-                "version": created.version, "date": created.effective_from.isoformat(),
-            })  # fmt: skip
-            return redirect("decisions:policy", pk=created.pk)
+    if form is None:
+        form = _form_initial(current) if can_create else {}
+    errors, publish_errors = errors or {}, publish_errors or {}
     in_force = policy_in_force()
-    status = status_of(version, in_force, timezone.localdate())
+    today = timezone.localdate()
+    status = status_of(version, in_force, today)
     return render(request, "decisions/policy.html", {
         "version": version, "policy": current, "status": status,
         "status_label": STATUS_LABELS[status], "in_force": in_force,
@@ -239,10 +230,82 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
         "can_create": can_create, "form": form, "errors": errors, "labels": FIELD_LABELS,
         "presets": [(str(p), PRESET_LABELS[p]) for p in Preset],
         "inputs": list(INPUTS), "outputs": list(OUTPUTS),
-    }, status=400 if errors else 200)  # fmt: skip
+        # the what-if page is HQ's (others would get a 404)
+        "can_whatif": scope.sees_everything,
+        "can_publish": can_create and status == "draft",
+        "publish_date": publish_date or today.isoformat(), "publish_errors": publish_errors,
+    }, status=400 if errors or publish_errors else 200)  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def policy(request: HttpRequest, pk: int) -> HttpResponse:
+    """One version, everything it says in words; for HQ admins a form whose POST creates a
+    new version from this one (the version itself never changes), and on a draft the way
+    to try it (a what-if) and to publish it."""
+    scope = request.scope
+    _require_reader(scope)
+    version = _version_or_404(pk)
+    form = None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        scope.require(scope.role == Role.HQ_ADMIN)
+        form = _form_posted(request.POST, policy_of(version))
+        try:
+            created = do_create_policy_version(
+                request.user, version, _changes(form), form["version"],
+                _date(form["effective_from"]), form["note"],
+            )  # fmt: skip
+        except ValidationError as e:
+            errors = _errors(e)
+            for s in form["shares"]:
+                s["errors"] = errors.get(s["name"], [])
+        else:
+            if created.effective_from is None:
+                message = _(
+                    "Version %(version)s is saved as a draft: try it with a what-if, then "
+                    "publish it with an effective date."
+                )
+            elif created.effective_from <= timezone.localdate():
+                message = _("Version %(version)s is in force from today.")
+            else:
+                message = _("Version %(version)s is scheduled: in force from %(date)s.")
+            messages.success(request, message % {
+                "version": created.version,
+                "date": created.effective_from.isoformat() if created.effective_from else "",
+            })  # fmt: skip
+            return redirect("decisions:policy", pk=created.pk)
+    return _policy_page(request, version, form=form, errors=errors)
+
+
+@require_http_methods(["POST"])
+@staff_view
+def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST `effective_from` (an HQ admin): the draft is published, in force from that
+    date. Readers who may not publish get 403; a wrong date, or a version published
+    already, shows the version's page again with the message (400)."""
+    scope = request.scope
+    _require_reader(scope)
+    version = _version_or_404(pk)
+    scope.require(scope.role == Role.HQ_ADMIN)
+    typed = request.POST.get("effective_from", "")
+    try:
+        # nothing typed is not a draft here: it is a missing date
+        do_publish_policy_version(request.user, version, _date(typed) or typed)
+    except ValidationError as e:
+        return _policy_page(request, version, publish_date=typed, publish_errors=_errors(e))
+    if version.effective_from <= timezone.localdate():
+        message = _("Version %(version)s is published: in force from today.")
+    else:
+        message = _("Version %(version)s is published: in force from %(date)s.")
+    messages.success(request, message % {
+        "version": version.version, "date": version.effective_from.isoformat(),
+    })  # fmt: skip
+    return redirect("decisions:policy", pk=version.pk)
 
 
 urls = [
     path("policies/", policies, name="policies"),
     path("policies/<int:pk>/", policy, name="policy"),
+    path("policies/<int:pk>/publish/", policy_publish, name="policy_publish"),
 ]
