@@ -107,6 +107,10 @@ def main() -> int:
         raise SystemExit("no active model: give --pool and --model once")
     t = time.perf_counter()
     log(f"simulated sign-off: {simulate_sign_off():,} verdicts in {time.perf_counter() - t:.1f} s")
+    from django.db import connection
+
+    with connection.cursor() as c:  # as autovacuum would after the bulk insert
+        c.execute("ANALYZE")
     admin = get_user_model().objects.get(username=web_load.ADMIN)
     runs = []
     for n in range(args.repeat):
