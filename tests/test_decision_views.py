@@ -401,3 +401,17 @@ def test_the_api_needs_the_csrf_token_like_the_pages(signed):
     assert status_of(decision) == Status.PROPOSED
     response = client.post(api_url(decision, "approve"), HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200 and status_of(decision) == Status.APPROVED
+
+
+def test_the_pager_keeps_the_filter_in_its_links():
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    page = Paginator(range(60), 25).page(2)
+    html = render_to_string("decisions/_pager.html", {"page": page, "query": "status=proposed&"})
+    assert 'href="?status=proposed&amp;page=1"' in html
+    assert 'href="?status=proposed&amp;page=3"' in html
+    assert (
+        render_to_string("decisions/_pager.html", {"page": Paginator(range(5), 25).page(1)}).strip()
+        == ""
+    )
