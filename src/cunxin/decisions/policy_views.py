@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -41,6 +41,7 @@ from cunxin.decisions.policy_actions import (
     policy_of,
     status_of,
 )
+from cunxin.evaluation.policy_views import field_errors
 from cunxin.org.models import Role
 from cunxin.org.scope import staff_view
 
@@ -175,12 +176,6 @@ def _changes(form: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _errors(e: ValidationError) -> dict[str, list[str]]:
-    if not hasattr(e, "error_dict"):
-        return {"general": e.messages}
-    return {("general" if k == NON_FIELD_ERRORS else k): v for k, v in e.message_dict.items()}
-
-
 # --- pages -------------------------------------------------------------------------------------
 @require_http_methods(["GET"])
 @staff_view
@@ -257,7 +252,7 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
                 _date(form["effective_from"]), form["note"],
             )  # fmt: skip
         except ValidationError as e:
-            errors = _errors(e)
+            errors = field_errors(e)
             for s in form["shares"]:
                 s["errors"] = errors.get(s["name"], [])
         else:
@@ -293,7 +288,7 @@ def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
         # nothing typed is not a draft here: it is a missing date
         do_publish_policy_version(request.user, version, _date(typed) or typed)
     except ValidationError as e:
-        return _policy_page(request, version, publish_date=typed, publish_errors=_errors(e))
+        return _policy_page(request, version, publish_date=typed, publish_errors=field_errors(e))
     if version.effective_from <= timezone.localdate():
         message = _("Version %(version)s is published: in force from today.")
     else:

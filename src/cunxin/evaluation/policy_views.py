@@ -141,7 +141,9 @@ def _form_data(post: QueryDict) -> dict:
     return data
 
 
-def _errors(e: ValidationError) -> dict[str, list[str]]:
+def field_errors(e: ValidationError) -> dict[str, list[str]]:
+    """A refusal's messages by form field ("general" for the rest); the credit policy
+    editor shows its refusals the same way."""
     if not hasattr(e, "error_dict"):
         return {"general": e.messages}
     return {("general" if k == NON_FIELD_ERRORS else k): v for k, v in e.message_dict.items()}
@@ -178,7 +180,7 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             created = policy_actions.do_new_policy_version(request.user, version, data, note)
         except ValidationError as e:
-            errors = _errors(e)
+            errors = field_errors(e)
             form = {**request.POST.dict(), "note": note,
                     "conflicting_relations": set(request.POST.getlist("conflicting_relations"))}  # fmt: skip
         else:
