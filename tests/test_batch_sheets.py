@@ -194,3 +194,19 @@ def test_a_name_like_a_formula_stays_text_in_the_files(scored, client):
         cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
         assert not any(c.data_type == "f" for c in cells)
         assert "'" + mask_name("=HYPERLINK(1)") in [c.value for c in cells]
+
+
+@pytest.mark.django_db
+def test_the_access_log_says_which_run_and_village_was_exported(scored, client):
+    from django.urls import reverse
+
+    w = scored
+    run = _run(w)
+    client.force_login(w.users["bm_a"])
+    _download(client, "batch_whitelist", run.pk)
+    client.get(reverse("decisions:batch_sheet", args=[run.pk, "VA1"]))
+    page = client.get(reverse("pool:access_log")).content.decode()
+    link = reverse("decisions:batch", args=[run.pk])
+    assert page.count(f'href="{link}"') == 2
+    assert f"batch-whitelist run={run.pk}" not in page  # a sentence, not the machine text
+    assert w.villages["VA1"].name in page

@@ -102,11 +102,17 @@ def log_export(actor, segment: Segment, rows: int, reason: str) -> None:
 def export_detail(detail: str) -> dict[str, int] | None:
     """ "segment=12 rows=345" → {"segment": 12, "rows": 345}; an evaluation sheet's
     "evaluation-sheet project=3 member=7 rows=40" → {"project": 3, "member": 7, "rows":
-    40}; None for anything else."""
+    40}; a batch run's white list "batch-whitelist run=5 rows=9" → {"batch": 5, "rows": 9}
+    and a village's approval sheet "batch-approval run=5 village=V1 rows=9" → {"batch": 5,
+    "village_code": "V1", "rows": 9}; None for anything else."""
     if match := re.fullmatch(r"segment=(\d+) rows=(\d+)", detail):
         return {"segment": int(match[1]), "rows": int(match[2])}
     if match := re.fullmatch(r"evaluation-sheet project=(\d+) member=(\d+) rows=(\d+)", detail):
         return {"project": int(match[1]), "member": int(match[2]), "rows": int(match[3])}
+    if match := re.fullmatch(r"batch-whitelist run=(\d+) rows=(\d+)", detail):
+        return {"batch": int(match[1]), "rows": int(match[2])}
+    if match := re.fullmatch(r"batch-approval run=(\d+) village=(\w+) rows=(\d+)", detail):
+        return {"batch": int(match[1]), "village_code": match[2], "rows": int(match[3])}
     return None
 
 

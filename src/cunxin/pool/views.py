@@ -25,6 +25,7 @@ from cunxin.lib import crypto, idnumber
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
 from cunxin.lib.relations import RELATION_LABELS
+from cunxin.org.models import Village
 from cunxin.org.scope import staff_view
 from cunxin.pool import actions
 from cunxin.pool.models import AccessLog, ListColor, Person, PublishRun, Segment
@@ -377,12 +378,22 @@ def _attach_exports(rows: list[AccessLog]) -> None:
         {m.pk: m for m in PanelMember.objects.filter(pk__in=members).select_related("staff", "project__village")}
         if members else {}
     )  # fmt: skip
+    codes = {
+        row.export["village_code"] for row in rows if row.export and "village_code" in row.export
+    }
+    villages = (
+        dict(Village.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    )
     for row in rows:
         if row.export and "segment" in row.export:
             row.export["name"] = names.get(row.export["segment"], "")
-        elif row.export and (member := panel.get(row.export["member"])):
+        elif row.export and (member := panel.get(row.export.get("member"))):
             row.export["village"] = str(member.project.village)
             row.export["evaluator"] = member.staff.display_name
+        elif row.export and "village_code" in row.export:
+            row.export["village"] = villages.get(
+                row.export["village_code"], row.export["village_code"]
+            )
 
 
 @require_GET
