@@ -101,6 +101,16 @@ built_pool = click.option(
     type=click.Path(path_type=Path),
     help="A built pool folder (from `cunxin pool build`).",
 )
+engine_option = click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
+)
+scorecard_file = click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A model file (scorecard.json from `cunxin model train`).",
+)
 
 
 @main.group()
@@ -123,9 +133,7 @@ def pool() -> None:
     type=click.Path(path_type=Path),
     help="Folder for the pool's outputs.",
 )
-@click.option(
-    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
-)
+@engine_option
 def pool_build(raw_dir: Path, pool_dir: Path, engine: str) -> None:
     """Land, standardize, link and profile every source into POOL/."""
     result = _build(raw_dir, pool_dir, engine)
@@ -247,16 +255,8 @@ def model_train(pool_dir: Path, out_dir: Path, seed: int) -> None:
 
 @model.command("score")
 @built_pool
-@click.option(
-    "--model",
-    "model_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="A model file (scorecard.json from `cunxin model train`).",
-)
-@click.option(
-    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
-)
+@scorecard_file
+@engine_option
 def model_score(pool_dir: Path, model_path: Path, engine: str) -> None:
     """Score every adult of the pool into POOL/model_score.parquet."""
     from cunxin.credit.scoring import score_pool, summary
@@ -266,13 +266,7 @@ def model_score(pool_dir: Path, model_path: Path, engine: str) -> None:
 
 @model.command("publish")
 @built_pool
-@click.option(
-    "--model",
-    "model_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The model file the pool was scored with.",
-)
+@scorecard_file
 @click.option("--activate", is_flag=True, help="Make it the active model for new decisions.")
 @click.option("--by", default=None, help="Who publishes (default: the OS user).")
 def model_publish(pool_dir: Path, model_path: Path, activate: bool, by: str | None) -> None:
