@@ -91,11 +91,11 @@ def main() -> int:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.test.utils import override_settings
 
     from cunxin.decisions import batch
     from cunxin.decisions.models import BatchRun, ModelVersion
     from cunxin.decisions.scores import publish_model
+    from cunxin.jobs.worker import drain
 
     web_load.setup_staff(20, 42)  # branches for every village, a CM in each branch
     if args.model:
@@ -114,8 +114,8 @@ def main() -> int:
     admin = get_user_model().objects.get(username=web_load.ADMIN)
     runs = []
     for n in range(args.repeat):
-        with override_settings(CUNXIN_BATCH_INLINE=True):
-            run = batch.start(admin, BatchRun.Purpose.PRECREDIT, "county")
+        run = batch.start(admin, BatchRun.Purpose.PRECREDIT, "county")
+        drain(beat=True)  # the worker's claim-and-run code, in this process
         run.refresh_from_db()
         if run.status != BatchRun.Status.SUCCEEDED:
             raise SystemExit(f"run {run.pk} {run.status}: {run.error}")

@@ -313,3 +313,71 @@ def scored(village, project):
     sign_off(village, project)
     give_scores(village, SCORED_GRADES)
     return village
+
+
+# --- the task worker as a process of its own (cunxin.jobs) -------------------------------
+def worker_env(marker=None) -> dict:
+    """Environment for a `cunxin worker` subprocess on this test's (committed) database,
+    beating every second, stale after three."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{s['NAME']}"
+    else:
+        url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    tests = os.path.dirname(os.path.abspath(__file__))
+    return {
+        **os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cunxin.project.settings",
+        "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]),
+        "CUNXIN_WORKER_BEAT_SECONDS": "1", "CUNXIN_WORKER_STALE_SECONDS": "3",
+        "CUNXIN_TEST_MARKER": str(marker or ""),
+    }  # fmt: skip
+
+
+def start_worker(env: dict):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "cunxin.cli", "worker", "--interval", "0.2"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def stop_worker(proc) -> None:
+    """SIGTERM (the worker finishes its task and stops), SIGKILL if it does not."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(predicate, proc, what: str, seconds: float = 120) -> None:
+    """Wait for `predicate()` while the worker `proc` lives (a bound on waiting, not a
+    speed check)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the worker ended while waiting for {what}: {proc.stderr.read().decode()}")
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def task_worker(transactional_db):
+    """A `cunxin worker` process on the test database while the test runs (browser tests
+    whose pages start background runs)."""
+    proc = start_worker(worker_env())
+    yield proc
+    stop_worker(proc)

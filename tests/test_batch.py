@@ -14,10 +14,12 @@ from cunxin.credit.decide import compile_policy
 from cunxin.credit.policy import CreditPolicy, Grade, from_data
 from cunxin.decisions import actions, batch
 from cunxin.decisions.models import BatchRun, PreCredit
+from cunxin.jobs.worker import drain
 
 
 def _run(w, purpose=BatchRun.Purpose.PRECREDIT, kind="village", code="VA1", draft=None, by="bm_a"):
     run = batch.start(w.users[by], purpose, kind, code, draft=draft)
+    drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
     return run
@@ -99,6 +101,7 @@ def test_a_failing_run_is_recorded_not_raised(scored, monkeypatch):
 
     monkeypatch.setattr(batch, "write_precredit", broken)
     run = batch.start(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+    drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.FAILED and "disk full" in run.error
     assert not PreCredit.objects.filter(run=run).exists()
@@ -120,27 +123,3 @@ def test_the_exact_age_decides_where_the_year_of_birth_cannot(scored):
     assert "age" not in rows["Pa18"].hard_stops.split(",")
     born_31_dec_is_18 = (today.month, today.day) >= (12, 31)
     assert ("age" in rows["Pa19"].hard_stops.split(",")) is not born_31_dec_is_18
-
-
-def test_a_run_goes_on_in_a_background_thread_and_reports_progress(committed, scored, settings):
-    """The app's way (not inline): the request commits the queued run, a thread of the
-    process runs it, and the row shows its progress and result. SQLite or PostgreSQL."""
-    import time
-
-    settings.CUNXIN_BATCH_INLINE = False
-    w = scored
-    batch.PROGRESS_EVERY, every = 1, batch.PROGRESS_EVERY
-    try:
-        run = batch.start(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
-        deadline = time.monotonic() + 120  # a bound on waiting, not a speed check
-        while time.monotonic() < deadline:
-            run.refresh_from_db()
-            if run.status in (BatchRun.Status.SUCCEEDED, BatchRun.Status.FAILED):
-                break
-            time.sleep(0.05)
-    finally:
-        batch.PROGRESS_EVERY = every
-    assert run.status == BatchRun.Status.SUCCEEDED, run.error
-    assert run.started_at and run.finished_at and run.heartbeat_at
-    assert run.done == run.total == run.counts["persons"] > 0
-    assert PreCredit.objects.filter(run=run).count() == run.total

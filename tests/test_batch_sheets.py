@@ -14,12 +14,14 @@ from django.utils.translation import gettext
 from cunxin.decisions import batch
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.sheets import safe
+from cunxin.jobs.worker import drain
 from cunxin.lib.masking import mask_name
 from cunxin.pool.models import AccessLog
 
 
 def _run(w, by="hq_admin", kind="county", code=""):
     run = batch.start(w.users[by], BatchRun.Purpose.PRECREDIT, kind, code)
+    drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
     return run
@@ -164,6 +166,7 @@ def test_unfinished_runs_and_whatifs_have_no_files(scored, client):
 
     w = scored
     whatif = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "county", "", draft=CreditPolicy())  # fmt: skip
+    drain()
     failed = _run(w, by="bm_a", kind="village", code="VA1")
     BatchRun.objects.filter(pk=failed.pk).update(status=BatchRun.Status.FAILED)
     client.force_login(w.users["hq_admin"])

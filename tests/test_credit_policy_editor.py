@@ -27,6 +27,7 @@ from cunxin.decisions.policy_actions import (
     do_publish_policy_version,
     policy_of,
 )
+from cunxin.jobs.worker import drain
 
 NOTE = "总行通知：调整一般级额度上限"
 CAPS = {"top": 200_000, "excellent": 100_000, "good": 50_000, "fair": 30_000, "decline": 0}
@@ -568,7 +569,7 @@ def test_a_whatif_over_a_draft_compares_it_and_leaves_the_policy_in_force(scored
 
     run = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", "VA1",
                       draft=from_data(v2.data))  # fmt: skip
-
+    drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
     assert run.draft["version"] == "v2" and run.policy == default

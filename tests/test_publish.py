@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from conftest import need
 from cunxin.datapool.errors import PoolInputError
@@ -346,3 +348,96 @@ def test_the_first_publish_restores_every_index_and_foreign_key(postgres_db, sma
     assert not Person.objects.exists()  # the empty-table path
     publish(small_pool, by="tester")
     assert schema() == before
+
+
+# --- a publish queued for the task worker (cunxin.jobs) ------------------------------------------
+@pytest.mark.django_db
+def test_a_queued_publish_is_run_by_the_worker(small_pool):
+    from cunxin.jobs.worker import drain
+    from cunxin.pool.publish import TABLES, queue
+
+    run = queue(small_pool, by="ops")
+    assert run.status == PublishRun.Status.QUEUED and run.task_id and run.started_at is None
+    assert drain() == 1
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.SUCCEEDED, run.error
+    assert run.worker_id.startswith("inline-") and run.done == run.total == len(TABLES)
+    assert run.counts["pool_person"]["rows"] == pool_rows(small_pool, "person")
+    assert Person.objects.count() == pool_rows(small_pool, "person")
+
+
+@pytest.mark.django_db
+def test_a_queued_publish_of_a_folder_gone_meanwhile_fails_with_the_reason(small_pool, tmp_path):
+    from cunxin.jobs.worker import drain
+    from cunxin.pool.publish import queue
+
+    copy = tmp_path / "pool"
+    shutil.copytree(small_pool, copy)
+    run = queue(copy, by="ops")
+    (copy / "manifest.json").unlink()
+    drain()
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.FAILED and "not a built pool" in run.error
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_running_publish_reports_its_step_through_the_workers_beat(small_pool):
+    from cunxin.jobs import worker
+    from cunxin.pool import publish as P
+
+    run = PublishRun.objects.create(
+        pool_dir=str(small_pool), status=PublishRun.Status.RUNNING, published_by="ops",
+        started_at=timezone.now(),
+    )  # fmt: skip
+    with P._reporting(run) as report:
+        report("publish pool_household", 4, 6)
+        for beat in list(worker._callbacks.values()):  # what the ticker does every beat
+            beat()
+    assert not worker._callbacks  # gone with the publish
+    run.refresh_from_db()
+    assert (run.step, run.done, run.total) == ("pool_household", 4, 6)
+    assert run.heartbeat_at is not None
+
+
+@pytest.mark.django_db
+def test_hq_admins_publish_the_configured_folder_from_the_page(small_pool, world, client, settings):
+    from cunxin.audit.models import AuditEvent
+    from cunxin.jobs.worker import drain
+
+    settings.CUNXIN_POOL_DIR = str(small_pool)
+    start = reverse("pool:publish_start")
+    for user, status in (("hq_analyst", 403), ("bm_a", 404), ("cm_a", 404)):
+        client.force_login(world.users[user])
+        assert client.post(start).status_code == status
+    assert PublishRun.objects.count() == 1  # the world's own
+    client.force_login(world.users["hq_admin"])
+    page = client.get(reverse("pool:publish_runs")).content.decode()
+    assert 'data-testid="publish-start"' in page and 'data-testid="no-worker"' in page
+    assert client.post(start).status_code == 302
+    run = PublishRun.objects.get(status=PublishRun.Status.QUEUED)
+    assert AuditEvent.objects.filter(action="pool.publish.queue", object_id=str(run.pk)).exists()
+    drain()
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.SUCCEEDED, run.error
+    # an interrupted one is published again, once
+    PublishRun.objects.filter(pk=run.pk).update(status=PublishRun.Status.INTERRUPTED)
+    rerun = reverse("pool:publish_rerun", args=[run.pk])
+    assert (
+        'data-testid="publish-rerun"' in client.get(reverse("pool:publish_runs")).content.decode()
+    )
+    assert client.post(rerun).status_code == 302
+    again = client.post(rerun, follow=True).content.decode()
+    run.refresh_from_db()
+    assert (run.status, run.attempt) == (PublishRun.Status.QUEUED, 2)
+    assert "不能再次发布" in again  # the second click is told, not queued twice
+
+
+@pytest.mark.django_db
+def test_without_a_configured_folder_the_page_says_to_use_the_cli(world, client, settings):
+    settings.CUNXIN_POOL_DIR = ""
+    client.force_login(world.users["hq_admin"])
+    page = client.get(reverse("pool:publish_runs")).content.decode()
+    assert 'data-testid="publish-start"' not in page and "CUNXIN_POOL_DIR" in page
+    client.post(reverse("pool:publish_start"))
+    assert PublishRun.objects.count() == 1  # the world's own; nothing queued

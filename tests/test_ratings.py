@@ -20,6 +20,7 @@ from cunxin.decisions.ratings import (
     percent,
     village_ratings,
 )
+from cunxin.jobs.worker import drain
 from cunxin.org.models import Village
 
 DEFAULT = CreditVillageCriteria()  # 70% credit households, 85% without arrears, NPL < 5%
@@ -177,6 +178,7 @@ def test_a_real_run_rates_its_village(village, project):
     sign_off(w, project)
     give_scores(w, {"a11": "excellent", "a12": "good", "a41": "good", "a51": "fair"})
     run = batch.start(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+    drain()
     run.refresh_from_db()
     [rating] = village_ratings([w.villages["VA1"]], DEFAULT)
     assert rating.run.pk == run.pk

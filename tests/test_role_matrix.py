@@ -228,6 +228,12 @@ ROWS = [
     Row("pool:access_log", (), "post", everyone(405)),
     Row("pool:publish_runs", (), "get", hq_only()),
     Row("pool:publish_runs", (), "post", everyone(405)),
+    # publishing from the page: HQ admins (the analyst reads: 403); no folder configured in
+    # the tests, so the admin is sent back with a message (behaviour in tests/test_publish.py)
+    Row("pool:publish_start", (), "post", staff(404, hq_admin=302, hq_analyst=403)),
+    Row("pool:publish_start", (), "get", everyone(405)),
+    Row("pool:publish_rerun", ("999",), "post", staff(404)),
+    Row("pool:publish_rerun", ("999",), "get", everyone(405)),
     # --- audit trail -------------------------------------------------------------------------
     Row("audit", (), "get", hq_only()),
     Row("audit", (), "post", everyone(405)),
@@ -307,6 +313,8 @@ ROWS = [
     Row("decisions:batches", (), "put", everyone(405)),
     Row("decisions:batch", ("999",), "get", staff(404)),
     Row("decisions:batch", ("999",), "post", everyone(405)),
+    Row("decisions:batch_rerun", ("999",), "post", staff(404)),
+    Row("decisions:batch_rerun", ("999",), "get", everyone(405)),
     Row("decisions:batch_whitelist", ("999",), "get", staff(404)),
     Row("decisions:batch_whitelist", ("999",), "post", everyone(405)),
     Row("decisions:batch_sheet", ("999", "VA1"), "get", staff(404)),

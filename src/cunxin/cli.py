@@ -201,18 +201,32 @@ def _require_migrated() -> None:
 @click.option(
     "--by", default=None, help="Who publishes (recorded in the run); the OS user by default."
 )
-def pool_publish(pool_dir: Path, by: str | None) -> None:
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Queue the publish for `cunxin worker` and return at once (its run shows progress).",
+)
+def pool_publish(pool_dir: Path, by: str | None, queued: bool) -> None:
     """Load a built pool into the operational database (idempotent, atomic)."""
     django_setup()
     _require_migrated()
+    if queued:
+        from cunxin.pool.publish import queue
+
+        run = queue(pool_dir, by=by or getpass.getuser())
+        click.echo(f"queued publish run {run.pk} of {run.pool_dir} for `cunxin worker`")
+        return
     click.echo(_publish(pool_dir, by))
 
 
 def _publish(pool_dir: Path, by: str | None) -> str:
+    from cunxin.jobs.models import WorkerProcess
+    from cunxin.jobs.worker import process
     from cunxin.pool.publish import publish
 
-    with progress_bar() as update:
-        run = publish(pool_dir, by=by, progress=update)
+    with progress_bar() as update, process(WorkerProcess.Kind.COMMAND) as me:
+        run = publish(pool_dir, by=by, progress=update, worker_id=me.worker_id)
     lines = [
         f"published pool run {run.pool_run_id} in {run.timings['total']:.1f} s (publish run {run.pk})"
     ]
@@ -395,6 +409,38 @@ def keys_rotate(batch: int) -> None:
 
 @main.command()
 @click.option(
+    "--queue",
+    "queues",
+    default="default",
+    show_default=True,
+    help="Queues to take tasks from, comma-separated ('*' for all).",
+)
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between looks at an empty queue.",
+)
+@click.option(
+    "--max-tasks", default=None, type=click.IntRange(min=1), help="Stop after this many tasks."
+)
+def worker(queues: str, interval: float, max_tasks: int | None) -> None:
+    """Run background work: batch runs, publishes, periodic jobs (SIGTERM stops it after
+    the current task)."""
+    import logging
+
+    django_setup()
+    _require_migrated()
+    from cunxin.jobs import worker as jobs_worker
+
+    logging.getLogger("django_tasks_db").setLevel(logging.INFO)
+    logging.getLogger("django_tasks").setLevel(logging.INFO)
+    jobs_worker.run(queues=queues.split(","), interval=interval, max_tasks=max_tasks)
+
+
+@main.command()
+@click.option(
     "--dir",
     "data_dir",
     default=Path("demo-data"),
@@ -422,6 +468,7 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
     # the demo's built-in keys, pool secret and debug pages (never for real data)
     os.environ["CUNXIN_DEMO"] = "1"
     raw, pool_dir = data_dir / "raw", data_dir / "pool"
+    os.environ.setdefault("CUNXIN_POOL_DIR", str(pool_dir))  # HQ may publish it again from a page
     click.echo(f"1/5 synthesising a county at scale {scale} into {raw}")
     click.echo(_synth_summary(raw, _synth(raw, scale, 42)))
     click.echo(f"2/5 building the data pool into {pool_dir} (DuckDB)")
@@ -453,8 +500,28 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
     click.echo("identity photos, SMS and core banking are SIMULATORS in the demo")
     if no_serve:
         return
-    click.echo(f"serving on http://127.0.0.1:{port}/  (Ctrl-C stops)")
-    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+    click.echo(f"serving on http://127.0.0.1:{port}/  (Ctrl-C stops both)")
+    with _worker_process():
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+
+
+@contextlib.contextmanager
+def _worker_process() -> Iterator[None]:
+    """`cunxin worker` beside the demo's web server (same database and settings), ended
+    with it: batch runs and publishes started from the pages run there."""
+    import os
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-m", "cunxin.cli", "worker"], env=os.environ.copy())
+    click.echo(f"background worker started (cunxin worker, pid {proc.pid})")
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 if __name__ == "__main__":  # pragma: no cover

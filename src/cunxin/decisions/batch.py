@@ -2,7 +2,9 @@
 county in one background run (DESIGN.md §5, §7: the full county in ≤ 30 s).
 
     run = start(actor, BatchRun.Purpose.PRECREDIT, "village", "V001")  # queued, audited
-    # → after the commit, `execute(run.pk)` in a background thread: progress in the row
+    # → a task (`decisions.tasks.run_batch`) that `cunxin worker` picks up and runs with
+    #   `execute(run.pk, attempt, worker_id)`: progress in the row; `rerun()` queues an
+    #   interrupted or failed run again
 
 A pre-credit run writes one `PreCredit` row per adult (the white list is the rows with an
 amount) and per-village counts in `summary["villages"]`. A what-if evaluates the policy in
@@ -22,16 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +47,6 @@ from cunxin.org.scope import scope_for
 log = logging.getLogger(__name__)
 ADULT_AGE = 18  # persons at least this old by year of birth are decided
 PROGRESS_EVERY = 20_000
-STALE_AFTER = dt.timedelta(minutes=5)  # a running run silent this long was interrupted
 CHANGES_KEPT = 5_000  # what-if: the changed persons listed (all are counted)
 Scope = tuple[str, str]  # (kind, code): ("village", "V001"), ("branch", "B01"), ("county", "")
 
@@ -75,7 +74,8 @@ def may_run(actor, purpose: str, kind: str, code: str) -> bool:
 
 
 def start(actor, purpose: str, kind: str, code: str = "", draft: CreditPolicy | None = None):
-    """Queue a run (audited) and launch it once the transaction commits."""
+    """Queue a run (audited): the run row and its task commit together, so a run is never
+    without its task nor a task without its run."""
     from cunxin.credit.policy import to_data
     from cunxin.decisions.actions import active_model, policy_in_force
 
@@ -99,77 +99,106 @@ def start(actor, purpose: str, kind: str, code: str = "", draft: CreditPolicy | 
         record(actor, f"decisions.batch.{purpose}", run,
                after={"scope": [kind, code], "policy": run.policy.version,
                       "draft": draft.version if draft else None})  # fmt: skip
-        if not getattr(settings, "CUNXIN_BATCH_INLINE", False):
-            transaction.on_commit(lambda: launch(run.pk))
-    if getattr(settings, "CUNXIN_BATCH_INLINE", False):
-        execute(run.pk)  # the tests: in the request, inside the test's transaction
+        _enqueue(run)
     return run
 
 
-def launch(pk: int) -> None:
-    """Run in a background thread of this process (the row shows its progress)."""
-    threading.Thread(target=_in_thread, args=(pk,), name=f"batch-{pk}", daemon=True).start()
+def _enqueue(run: BatchRun) -> None:
+    from cunxin.decisions.tasks import run_batch
+
+    result = run_batch.enqueue(run.pk, run.attempt)
+    BatchRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    run.task_id = str(result.id)
 
 
-def _in_thread(pk: int) -> None:
-    close_old_connections()
-    try:
-        execute(pk)
-    finally:
-        connections.close_all()
+def may_rerun(actor, run: BatchRun) -> bool:
+    """Who may start the run may run it again, once it failed or was interrupted."""
+    return run.status in BatchRun.RERUNNABLE and may_run(
+        actor, run.purpose, run.scope_kind, run.scope_code
+    )
 
 
-def mark_interrupted() -> int:
-    """Runs that stopped reporting (the process ended) are marked interrupted."""
-    cutoff = timezone.now() - STALE_AFTER
-    stale = BatchRun.objects.filter(
-        status__in=(BatchRun.Status.QUEUED, BatchRun.Status.RUNNING), created_at__lt=cutoff
-    ).exclude(heartbeat_at__gte=cutoff)
-    if not stale.exists():  # a read on every list page; a write only when one is stale
-        return 0
-    return stale.update(status=BatchRun.Status.INTERRUPTED, finished_at=timezone.now())
+def rerun(actor, run: BatchRun) -> BatchRun:
+    """Queue a failed or interrupted run again, with the same policy, draft and model (the
+    run says what it decided with), as its next attempt. Of two people asking at once one
+    queues it; the other is told it is already queued (a conditional UPDATE)."""
+    if not may_run(actor, run.purpose, run.scope_kind, run.scope_code):
+        raise PermissionDenied
+    with transaction.atomic():
+        queued = BatchRun.objects.filter(
+            pk=run.pk, status__in=BatchRun.RERUNNABLE, attempt=run.attempt
+        ).update(
+            status=BatchRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="", task_id="",
+            started_at=None, finished_at=None, heartbeat_at=None, done=0, total=0, counts={},
+            summary={}, timings={}, error="",
+        )  # fmt: skip
+        if not queued:
+            raise ValidationError(_("This run is not failed or interrupted: it cannot be run again."))  # fmt: skip
+        run.refresh_from_db()
+        PreCredit.objects.filter(run=run).delete()  # none are kept by an unfinished run
+        record(actor, "decisions.batch.rerun", run, after={"attempt": run.attempt})
+        _enqueue(run)
+    return run
 
 
 # --- running it ----------------------------------------------------------------------------
-def _progress(pk: int, **fields) -> None:
-    BatchRun.objects.filter(pk=pk).update(heartbeat_at=timezone.now(), **fields)
+class Superseded(Exception):
+    """The run was queued again (or marked interrupted) while this attempt ran."""
 
 
-def execute(pk: int) -> BatchRun:
-    """Run a queued run to the end; a failure is recorded on the run, never raised."""
+def _mine(pk: int, attempt: int):
+    return BatchRun.objects.filter(pk=pk, attempt=attempt, status=BatchRun.Status.RUNNING)
+
+
+def _progress(pk: int, attempt: int, **fields) -> None:
+    if not _mine(pk, attempt).update(heartbeat_at=timezone.now(), **fields):
+        raise Superseded
+
+
+def execute(pk: int, attempt: int = 1, worker_id: str = "") -> BatchRun:
+    """Run a queued run to the end (the worker's task); a failure is recorded on the run,
+    never raised. A task of an earlier attempt, or for a run no longer queued, does
+    nothing; every write is conditional on the attempt, and the results, the counts and
+    the status commit in one transaction."""
+    claimed = BatchRun.objects.filter(
+        pk=pk, attempt=attempt, status=BatchRun.Status.QUEUED
+    ).update(
+        status=BatchRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+        worker_id=worker_id,
+    )  # fmt: skip
     run = BatchRun.objects.select_related("policy", "model").get(pk=pk)
-    if run.status != BatchRun.Status.QUEUED:
+    if not claimed:
         return run
-    _progress(pk, status=BatchRun.Status.RUNNING, started_at=timezone.now())
     timings: dict[str, float] = {}
     try:
         on = timezone.localdate()
         t0 = time.perf_counter()
         inputs = load_scope(run.scope_kind, run.scope_code, on, run.model_id)
         timings["load"] = round(time.perf_counter() - t0, 3)
-        _progress(pk, total=len(inputs))
+        _progress(pk, attempt, total=len(inputs))
         in_force = compile_policy(from_data(run.policy.data))
         t1 = time.perf_counter()
-        report = lambda done: _progress(pk, done=done)  # noqa: E731
+        report = lambda done: _progress(pk, attempt, done=done)  # noqa: E731
         if run.purpose == BatchRun.Purpose.PRECREDIT:
             decisions = decide_all(in_force, inputs, on, report)
             timings["decide"] = round(time.perf_counter() - t1, 3)
             t2 = time.perf_counter()
-            counts, summary = write_precredit(run, inputs, decisions)
-            timings["write"] = round(time.perf_counter() - t2, 3)
+            write_precredit(run, attempt, inputs, decisions, timings, t0, t2)
         else:
             draft = compile_policy(from_data(run.draft))
             before = decide_all(in_force, inputs, on, lambda done: report(done // 2))
             after = decide_all(draft, inputs, on, lambda done: report((len(inputs) + done) // 2))
             timings["decide"] = round(time.perf_counter() - t1, 3)
             counts, summary = compare(inputs, before, after)
-        timings["total"] = round(time.perf_counter() - t0, 3)
-        _progress(pk, status=BatchRun.Status.SUCCEEDED, finished_at=timezone.now(),
-                  done=len(inputs), counts=counts, summary=summary, timings=timings)  # fmt: skip
+            timings["total"] = round(time.perf_counter() - t0, 3)
+            _progress(pk, attempt, status=BatchRun.Status.SUCCEEDED, finished_at=timezone.now(),
+                      done=len(inputs), counts=counts, summary=summary, timings=timings)  # fmt: skip
+    except Superseded:
+        log.warning("batch run %s: attempt %s was superseded; its results are dropped", pk, attempt)
     except Exception as e:  # recorded on the run for the page; the traceback goes to the log
         log.exception("batch run %s failed", pk)
-        _progress(pk, status=BatchRun.Status.FAILED, finished_at=timezone.now(),
-                  error=repr(e)[:2000], timings=timings)  # fmt: skip
+        _mine(pk, attempt).update(status=BatchRun.Status.FAILED, finished_at=timezone.now(),
+                                  error=repr(e)[:2000], timings=timings)  # fmt: skip
     run.refresh_from_db()
     return run
 
@@ -251,22 +280,37 @@ def decision_table(run_pk: int, inputs: list[Inputs], decisions: list[Decision])
 
 
 def write_precredit(
-    run: BatchRun, inputs: list[Inputs], decisions: list[Decision]
-) -> tuple[dict, dict]:
-    """The run's rows (COPY on PostgreSQL) and its counts, in one transaction."""
+    run: BatchRun,
+    attempt: int,
+    inputs: list[Inputs],
+    decisions: list[Decision],
+    timings: dict[str, float],
+    t0: float,
+    t_write: float,
+) -> None:
+    """The run's rows (COPY on PostgreSQL), its counts and its success, in one transaction
+    under the run's row lock: a run marked interrupted or queued again meanwhile keeps
+    none of this attempt's rows (`Superseded`)."""
     from cunxin.pool.publish import load_rows
 
     table = decision_table(run.pk, inputs, decisions)
     con = duckdb.connect()
     try:
+        counts, summary = summarise(con, table)
         with (
             tempfile.TemporaryDirectory(prefix="cunxin-batch-") as tmp,
             transaction.atomic(),
             connection.cursor() as cursor,
         ):
+            if not _mine(run.pk, attempt).select_for_update().exists():
+                raise Superseded
             rows = con.from_arrow(table)
             load_rows(cursor, PreCredit._meta.db_table, PRECREDIT_COLUMNS, rows, Path(tmp))
-        return summarise(con, table)
+            timings["write"] = round(time.perf_counter() - t_write, 3)
+            timings["total"] = round(time.perf_counter() - t0, 3)
+            _progress(run.pk, attempt, status=BatchRun.Status.SUCCEEDED,
+                      finished_at=timezone.now(), done=len(inputs), counts=counts,
+                      summary=summary, timings=timings)  # fmt: skip
     finally:
         con.close()
 

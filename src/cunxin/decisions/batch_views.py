@@ -25,10 +25,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from cunxin.credit.decide import PolicyError
@@ -39,6 +38,7 @@ from cunxin.decisions.explain import yuan
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
 from cunxin.decisions.scores import do_activate_model
+from cunxin.jobs import worker
 from cunxin.lib.masking import mask_name
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import Scope, staff_view
@@ -173,16 +173,6 @@ def _visible_villages(scope: Scope, codes) -> dict[str, Village]:
     return {v.code: v for v in qs.filter(code__in=list(codes)).select_related("branch")}
 
 
-def _refresh_if_stale(run: BatchRun) -> BatchRun:
-    """A queued or running run silent for too long was interrupted (the process ended)."""
-    if run.status in ACTIVE:
-        last = run.heartbeat_at or run.created_at
-        if last < timezone.now() - batch.STALE_AFTER:
-            batch.mark_interrupted()
-            run.refresh_from_db()
-    return run
-
-
 # --- starting runs -----------------------------------------------------------------------------
 def _scope_choices(scope: Scope, *, county: bool) -> dict:
     """What the start forms offer the user: villages, branches, the county."""
@@ -237,7 +227,6 @@ def batches(request: HttpRequest) -> HttpResponse:
             error = " ".join(e.messages)
         else:
             return redirect("decisions:batch", pk=run.pk)
-    batch.mark_interrupted()
     runs = runs_visible(scope).filter(purpose=BatchRun.Purpose.PRECREDIT)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "decisions/batches.html", {
@@ -404,8 +393,10 @@ def _timing_rows(run: BatchRun) -> list[tuple[str, str]]:
 
 def _progress_context(run: BatchRun) -> dict:
     percent = int(run.done * 100 / run.total) if run.total else 0
-    return {"run": run, "percent": min(percent, 100), "active": run.status in ACTIVE,
-            "target": PROGRESS_TARGET}  # fmt: skip
+    active = run.status in ACTIVE
+    return {"run": run, "percent": min(percent, 100), "active": active,
+            "target": PROGRESS_TARGET,
+            "no_worker": active and not worker.live_workers()}  # fmt: skip
 
 
 @require_GET
@@ -414,7 +405,7 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A run: status and progress (the progress fragment for htmx's polling, which a
     finished run ends by reloading the page), then its results and downloads."""
     scope = request.scope
-    run = _refresh_if_stale(run_or_404(scope, pk))
+    run = run_or_404(scope, pk)
     if request.htmx and request.htmx.target == PROGRESS_TARGET:
         if run.status in ACTIVE:
             return render(request, "decisions/batch_progress.html", _progress_context(run))
@@ -424,6 +415,7 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
         "is_whatif": run.purpose == BatchRun.Purpose.WHATIF,
         "succeeded": run.status == BatchRun.Status.SUCCEEDED,
         "failed": run.status in (BatchRun.Status.FAILED, BatchRun.Status.INTERRUPTED),
+        "can_rerun": batch.may_rerun(request.user, run),
     }  # fmt: skip
     if run.status == BatchRun.Status.SUCCEEDED:
         if run.purpose == BatchRun.Purpose.WHATIF:
@@ -431,6 +423,20 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             context.update(_precredit_context(scope, run))
     return render(request, "decisions/batch.html", context)
+
+
+@require_POST
+@staff_view
+def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed or interrupted run again (who may start it)."""
+    run = run_or_404(request.scope, pk)
+    try:
+        batch.rerun(request.user, run)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("The run is queued again."))
+    return redirect("decisions:batch", pk=run.pk)
 
 
 # --- the Excel files ---------------------------------------------------------------------------
@@ -500,7 +506,6 @@ def whatif(request: HttpRequest) -> HttpResponse:
             error = _("This policy version does not compile: %(error)s") % {"error": e}
         else:
             return redirect("decisions:batch", pk=run.pk)
-    batch.mark_interrupted()
     in_force = policy_in_force()
     runs = BatchRun.objects.filter(purpose=BatchRun.Purpose.WHATIF).select_related(
         "policy", "started_by__staff"
@@ -552,6 +557,7 @@ urls = [
     path("models/", models, name="models"),
     path("batches/", batches, name="batches"),
     path("batches/<int:pk>/", run_page, name="batch"),
+    path("batches/<int:pk>/rerun/", rerun, name="batch_rerun"),
     path("batches/<int:pk>/whitelist.xlsx", whitelist, name="batch_whitelist"),
     path("batches/<int:pk>/villages/<str:code>/approval.xlsx", approval_sheet, name="batch_sheet"),
     path("whatif/", whatif, name="whatif"),

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.test.utils import override_settings
-
 # A county at the demo's scale (0.01) has about 35 defaulted borrowers: fewer than a real
 # scorecard needs (100), so the demo trains on what there is and says so.
 DEMO_MIN_BADS = 20
@@ -19,6 +17,7 @@ def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
     from cunxin.decisions import batch
     from cunxin.decisions.models import BatchRun, ModelVersion
     from cunxin.decisions.scores import publish_model
+    from cunxin.jobs.worker import drain
     from cunxin.org.models import Staff
 
     lines = []
@@ -38,8 +37,8 @@ def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
         )
     bm = Staff.objects.filter(user__username="bm").select_related("user").first()
     if bm is not None and not BatchRun.objects.filter(purpose=BatchRun.Purpose.PRECREDIT).exists():
-        with override_settings(CUNXIN_BATCH_INLINE=True):
-            run = batch.start(bm.user, BatchRun.Purpose.PRECREDIT, "branch", bm.branch_id)
+        run = batch.start(bm.user, BatchRun.Purpose.PRECREDIT, "branch", bm.branch_id)
+        drain(beat=True)  # the worker's code, in this process, before the demo serves
         run.refresh_from_db()
         c = run.counts
         lines.append(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cunxin.jobs.models import BackgroundRun
+
 
 class CreditPolicyVersion(models.Model):
     """A credit policy as data (`cunxin.credit.policy`), in force from `effective_from`.
@@ -153,22 +155,16 @@ class Decision(models.Model):
         ]  # fmt: skip
 
 
-class BatchRun(models.Model):
+class BatchRun(BackgroundRun):
     """批量授信 or a what-if: a policy applied to every adult of a village, a branch or the
-    county in one background run. Progress is written as it goes; counts and timings at
-    the end. A pre-credit run keeps one `PreCredit` row per person (the white list is the
-    rows with an amount); a what-if keeps its comparison in `summary`."""
+    county in one background run (a task on `cunxin worker`). Progress is written as it
+    goes; counts and timings at the end. A pre-credit run keeps one `PreCredit` row per
+    person (the white list is the rows with an amount); a what-if keeps its comparison in
+    `summary`."""
 
     class Purpose(models.TextChoices):
         PRECREDIT = "precredit", _("Batch pre-credit")
         WHATIF = "whatif", _("What-if")
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        INTERRUPTED = "interrupted", _("Interrupted")
 
     class ScopeKind(models.TextChoices):
         VILLAGE = "village", _("Village")
@@ -183,17 +179,12 @@ class BatchRun(models.Model):
     draft = models.JSONField(null=True, blank=True)  # the draft policy of a what-if
     model = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")  # fmt: skip
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
-                              default=Status.QUEUED)  # fmt: skip
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict)
     timings = models.JSONField(default=dict)
     summary = models.JSONField(default=dict)

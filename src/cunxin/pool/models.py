@@ -14,8 +14,10 @@ import json
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cunxin.jobs.models import BackgroundRun
 from cunxin.lib import crypto
 from cunxin.org.models import PublishedRow
 
@@ -42,27 +44,24 @@ class ListColor(models.TextChoices):
     BLACK = "black", _("Black list")
 
 
-class PublishRun(models.Model):
-    """One `cunxin pool publish`: what was loaded, by whom, how long it took."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        INTERRUPTED = "interrupted", _("Interrupted")
+class PublishRun(BackgroundRun):
+    """One publish of a data pool: from `cunxin pool publish` in the foreground, or queued
+    (the CLI's --queue, HQ's 数据发布记录 page) and run by `cunxin worker`. What was
+    loaded, by whom, how long it took; `step` says where a running one is."""
 
     pool_run_id = models.CharField(_("pool run"), max_length=64)
     pool_dir = models.CharField(_("pool folder"), max_length=500)
-    started_at = models.DateTimeField(_("started"))
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    step = models.CharField(_("step"), max_length=64, blank=True)
     published_by = models.CharField(_("by"), max_length=150)
     counts = models.JSONField(_("counts"), default=dict)
     timings = models.JSONField(_("timings (s)"), default=dict)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-created_at", "-pk"]
         verbose_name = _("publish run")
         verbose_name_plural = _("publish runs")
 

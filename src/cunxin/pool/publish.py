@@ -37,11 +37,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
 from cunxin.datapool.errors import PoolInputError
+from cunxin.jobs.tasks import interrupt
+from cunxin.jobs.worker import on_beat
 from cunxin.lib import crypto
 from cunxin.lib.masking import mask_id_for_staff, mask_phone
 from cunxin.pool.models import PublishRun
@@ -482,31 +486,123 @@ def _bulk_load_empty(
 
 
 def publish(
-    pool_dir: Path, *, by: str | None = None, progress: Progress | None = None
+    pool_dir: Path,
+    *,
+    by: str | None = None,
+    progress: Progress | None = None,
+    run: PublishRun | None = None,
+    worker_id: str = "",
 ) -> PublishRun:
-    """Publish the pool at `pool_dir`; returns the (succeeded) run. Raises PoolInputError
-    for a folder that is not a complete pool."""
+    """Publish the pool at `pool_dir`; returns the run. In the foreground (the CLI) a run
+    row is created, and a folder that is not a complete pool raises PoolInputError before
+    anything is written. With `run` (a queued run, from `cunxin worker`), that run is
+    claimed (a run no longer queued, or of another attempt, is returned untouched) and a
+    bad folder fails it with the reason. `worker_id` is the process doing it
+    (cunxin.jobs), so that the sweep knows when it stopped."""
     pool_dir = Path(pool_dir).resolve()
-    manifest = _check_pool(pool_dir)
+    manifest = _check_pool(pool_dir) if run is None else None
     by = by or getpass.getuser()
     with _one_publish_at_a_time():
         _sweep_work_dirs()
-        PublishRun.objects.filter(status=PublishRun.Status.RUNNING).update(
-            status=PublishRun.Status.INTERRUPTED, finished_at=timezone.now()
-        )
-        run = PublishRun.objects.create(
-            pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir),
-            started_at=timezone.now(), status=PublishRun.Status.RUNNING, published_by=by,
-        )  # fmt: skip
+        # only one publish runs at a time here: a run still "running" was killed
+        interrupt(PublishRun.objects.filter(status=PublishRun.Status.RUNNING))
+        now = timezone.now()
+        if run is None:
+            run = PublishRun.objects.create(
+                pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir), created_at=now,
+                started_at=now, status=PublishRun.Status.RUNNING, published_by=by,
+                worker_id=worker_id, heartbeat_at=now, total=len(TABLES),
+            )  # fmt: skip
+        elif not PublishRun.objects.filter(
+            pk=run.pk, status=PublishRun.Status.QUEUED, attempt=run.attempt
+        ).update(
+            status=PublishRun.Status.RUNNING, started_at=now, worker_id=worker_id,
+            heartbeat_at=now, total=len(TABLES), done=0,
+        ):  # fmt: skip
+            run.refresh_from_db()
+            return run
         try:
-            _publish_in_one_transaction(pool_dir, run, progress)
+            if manifest is None:
+                manifest = _check_pool(pool_dir)
+                PublishRun.objects.filter(pk=run.pk).update(pool_run_id=manifest.get("run_id", ""))
+            with _reporting(run) as report:
+                _publish_in_one_transaction(pool_dir, run, _both(progress, report))
         except BaseException as e:
-            PublishRun.objects.filter(pk=run.pk).update(
+            PublishRun.objects.filter(pk=run.pk, status=PublishRun.Status.RUNNING).update(
                 status=PublishRun.Status.FAILED, finished_at=timezone.now(), error=repr(e)[:2000]
             )
             raise
     run.refresh_from_db()
     return run
+
+
+def queue(pool_dir: Path, *, by: str, actor=None) -> PublishRun:
+    """Queue a publish of `pool_dir` for `cunxin worker` (audited); the run row and its
+    task commit together. The folder is checked now, so a mistake is said at once."""
+
+    pool_dir = Path(pool_dir).resolve()
+    manifest = _check_pool(pool_dir)
+    with transaction.atomic():
+        run = PublishRun.objects.create(
+            pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir),
+            status=PublishRun.Status.QUEUED, published_by=by, total=len(TABLES),
+        )  # fmt: skip
+        record(actor or by, "pool.publish.queue", run, after={"pool_dir": str(pool_dir)})
+        _enqueue(run)
+    return run
+
+
+def requeue(run: PublishRun, *, actor) -> PublishRun:
+    """Queue a failed or interrupted publish again, as its next attempt (audited). Of two
+    people asking at once, one queues it; the other gets a ValidationError."""
+    with transaction.atomic():
+        queued = PublishRun.objects.filter(
+            pk=run.pk, status__in=PublishRun.RERUNNABLE, attempt=run.attempt
+        ).update(
+            status=PublishRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="",
+            started_at=None, finished_at=None, heartbeat_at=None, done=0, step="", error="",
+        )  # fmt: skip
+        if not queued:
+            raise ValidationError(_("This publish is not failed or interrupted: it cannot be run again."))  # fmt: skip
+        run.refresh_from_db()
+        record(actor, "pool.publish.rerun", run, after={"attempt": run.attempt})
+        _enqueue(run)
+    return run
+
+
+def _enqueue(run: PublishRun) -> None:
+    from cunxin.pool.tasks import publish_pool
+
+    result = publish_pool.enqueue(run.pk, run.attempt)
+    PublishRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    run.task_id = str(result.id)
+
+
+@contextlib.contextmanager
+def _reporting(run: PublishRun):
+    """A progress callback whose latest step the worker's ticker writes to the run row
+    (from its own connection: the publish itself is one long transaction)."""
+    latest: dict[str, object] = {}
+
+    def report(label: str, done: int, total: int) -> None:
+        latest.update(step=label.removeprefix("publish ")[:64], done=done, total=total)
+
+    def write() -> None:
+        PublishRun.objects.filter(pk=run.pk, status=PublishRun.Status.RUNNING).update(
+            heartbeat_at=timezone.now(), **latest
+        )
+
+    with on_beat(write):
+        yield report
+
+
+def _both(*callbacks: Progress | None) -> Progress:
+    def call(label: str, done: int, total: int) -> None:
+        for callback in callbacks:
+            if callback:
+                callback(label, done, total)
+
+    return call
 
 
 WORK_PREFIX = "cunxin-publish-"
@@ -590,7 +686,7 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
         timings["total"] = round(sum(timings.values()), 3)
         PublishRun.objects.filter(pk=run.pk).update(
             status=PublishRun.Status.SUCCEEDED, finished_at=timezone.now(), counts=counts,
-            timings=timings,
+            timings=timings, done=len(TABLES), step="",
         )  # fmt: skip
         record(
             run.published_by, "pool.publish", run,

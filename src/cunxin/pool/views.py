@@ -28,7 +28,7 @@ from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.models import Village
 from cunxin.org.scope import staff_view
 from cunxin.pool import actions
-from cunxin.pool.models import AccessLog, ListColor, Person, PublishRun, Segment
+from cunxin.pool.models import AccessLog, ListColor, Person, Segment
 from cunxin.project.templatetags.cunxin import member_color
 from cunxin.providers.identity import get_provider
 
@@ -394,11 +394,3 @@ def _attach_exports(rows: list[AccessLog]) -> None:
             row.export["village"] = villages.get(
                 row.export["village_code"], row.export["village_code"]
             )
-
-
-@require_GET
-@staff_view
-def publish_runs(request: HttpRequest) -> HttpResponse:
-    if not request.scope.sees_everything:
-        raise Http404
-    return render(request, "pool/publish_runs.html", {"runs": PublishRun.objects.all()[:50]})

@@ -68,8 +68,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "cunxin.project",
     "cunxin.audit",
+    "cunxin.jobs",
     "cunxin.org",
     "cunxin.pool",
     "cunxin.evaluation",
@@ -164,6 +167,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "project/locked_out.html"
 AXES_VERBOSE = False  # its log lines would carry usernames and addresses
+
+# Background work (cunxin.jobs): tasks are rows in the database, run by `cunxin worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CUNXIN_WORKER_BEAT_SECONDS = envint("CUNXIN_WORKER_BEAT_SECONDS", 5)
+CUNXIN_WORKER_STALE_SECONDS = envint("CUNXIN_WORKER_STALE_SECONDS", 60)
+# Periodic jobs (cunxin.jobs.schedule): "every" N seconds or daily "at" HH:MM local time.
+CUNXIN_SCHEDULE = {
+    # a stopped worker's run is marked interrupted within two stale windows
+    "sweep": {"task": "cunxin.jobs.tasks.sweep", "every": CUNXIN_WORKER_STALE_SECONDS},
+}
+# The folder HQ publishes from the 数据发布记录 page (a built pool); unset: the CLI only.
+CUNXIN_POOL_DIR = os.environ.get("CUNXIN_POOL_DIR", "")
 
 # Providers (DESIGN.md §4): "simulator" in the demo; a bank connects its real service.
 CUNXIN_IDENTITY_PHOTOS = os.environ.get("CUNXIN_IDENTITY_PHOTOS", "simulator")

@@ -1,0 +1,83 @@
+"""Rows of background work: runs, worker processes, scheduled jobs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    INTERRUPTED = "interrupted", _("Interrupted")
+
+
+class BackgroundRun(models.Model):
+    """A piece of background work as staff see it. The worker that runs it writes its id
+    here when it starts; `attempt` grows each time the run is queued again, so a task of
+    an earlier attempt (or a worker that was thought dead and comes back) changes
+    nothing: every write of a run's result is conditional on its attempt and status."""
+
+    Status = RunStatus
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    task_id = models.CharField(max_length=64, blank=True)  # django_tasks_db result id
+    worker_id = models.CharField(max_length=64, blank=True)  # WorkerProcess.worker_id
+    attempt = models.PositiveSmallIntegerField(default=1)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)  # progress: units of `total` done
+    total = models.PositiveIntegerField(default=0)
+
+    ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+    RERUNNABLE = (RunStatus.FAILED, RunStatus.INTERRUPTED)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class WorkerProcess(models.Model):
+    """A process that runs background work: `cunxin worker`, or a foreground command
+    such as `cunxin pool publish`. Its ticker thread sets `seen_at` every few seconds;
+    one silent for `settings.CUNXIN_WORKER_STALE_SECONDS` has stopped."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", _("Task worker")
+        COMMAND = "command", _("Command")
+        INLINE = "inline", _("In the same process")
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    host = models.CharField(max_length=128)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+        verbose_name = _("worker process")
+        verbose_name_plural = _("worker processes")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.host}:{self.pid}"
+
+
+class ScheduledJob(models.Model):
+    """When a periodic job (settings.CUNXIN_SCHEDULE) is due next. A worker that moves
+    `next_run_at` on with a conditional UPDATE is the one that enqueues it."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_task_id = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,213 @@
+"""`cunxin worker`: the process that runs background work, and `drain()`.
+
+    cunxin worker [--queue default] [--interval 1]      # until SIGTERM / Ctrl-C
+
+The worker loop is django-tasks-db's (`db_worker`): it claims one ready task at a time
+under a row lock (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, an exclusive
+transaction on SQLite), runs it, and stores its result. Around it this module adds:
+
+- a `WorkerProcess` row and a ticker thread that sets its `seen_at` every
+  `CUNXIN_WORKER_BEAT_SECONDS` (5) — a run whose process has been silent for
+  `CUNXIN_WORKER_STALE_SECONDS` (60) is marked interrupted by the sweep
+  (`cunxin.jobs.tasks.sweep`), which the ticker schedules like every periodic job;
+- callbacks a running task registers with `on_beat()`: the ticker calls them from its own
+  database connection, so a task inside a long transaction (a publish) still reports
+  progress that others can read.
+
+`drain()` runs every queued task in this process with the same claim-and-run code, no
+thread: the tests (whose database is one open transaction), the demo's set-up and the
+benchmarks use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+from django.db import OperationalError, close_old_connections, connection
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
+
+from cunxin.jobs.models import WorkerProcess
+
+log = logging.getLogger(__name__)
+BACKEND = "default"
+
+
+def beat_seconds() -> float:
+    return float(getattr(settings, "CUNXIN_WORKER_BEAT_SECONDS", 5))
+
+
+def stale_seconds() -> float:
+    return float(getattr(settings, "CUNXIN_WORKER_STALE_SECONDS", 60))
+
+
+def live_worker_ids(now=None) -> set[str]:
+    """Processes that beat within the stale window and have not stopped. One query."""
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(seconds=stale_seconds())
+    return set(
+        WorkerProcess.objects.filter(seen_at__gte=cutoff, stopped_at__isnull=True).values_list(
+            "worker_id", flat=True
+        )
+    )
+
+
+def live_workers() -> list[WorkerProcess]:
+    """The task workers running now (for the pages that say whether work will start)."""
+    return list(
+        WorkerProcess.objects.filter(
+            worker_id__in=live_worker_ids(), kind=WorkerProcess.Kind.WORKER
+        )
+    )
+
+
+def register(kind: str) -> WorkerProcess:
+    now = timezone.now()
+    return WorkerProcess.objects.create(
+        worker_id=f"{kind}-{uuid.uuid4().hex[:16]}", kind=kind,
+        host=socket.gethostname()[:128], pid=os.getpid(), started_at=now, seen_at=now,
+    )  # fmt: skip
+
+
+# --- the ticker --------------------------------------------------------------------------
+_callbacks: dict[int, Callable[[], None]] = {}
+_callbacks_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def on_beat(callback: Callable[[], None]) -> Iterator[None]:
+    """Call `callback` on every beat of this process's ticker (from the ticker's thread
+    and database connection) while the block runs. Without a ticker, never."""
+    key = id(callback)
+    with _callbacks_lock:
+        _callbacks[key] = callback
+    try:
+        yield
+    finally:
+        with _callbacks_lock:
+            _callbacks.pop(key, None)
+
+
+class Ticker(threading.Thread):
+    """Beats for a process: `seen_at`, the callbacks of running tasks, and (in a task
+    worker) the periodic jobs that are due. A database error (a locked SQLite file, a
+    dropped connection) is logged and tried again on the next beat."""
+
+    def __init__(self, worker_id: str, *, schedule: bool):
+        super().__init__(name=f"ticker-{worker_id}", daemon=True)
+        self.worker_id = worker_id
+        self.schedule = schedule
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from cunxin.jobs.schedule import enqueue_due
+
+        try:
+            while not self.stopping.wait(beat_seconds()):
+                try:
+                    close_old_connections()
+                    WorkerProcess.objects.filter(worker_id=self.worker_id).update(
+                        seen_at=timezone.now()
+                    )
+                    with _callbacks_lock:
+                        callbacks = list(_callbacks.values())
+                    for callback in callbacks:
+                        callback()
+                    if self.schedule:
+                        enqueue_due()
+                except OperationalError as e:
+                    log.warning("worker %s: beat failed (%s); trying again", self.worker_id, e)
+                except Exception:
+                    log.exception("worker %s: beat failed", self.worker_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=beat_seconds() + 5)
+
+
+@contextlib.contextmanager
+def process(kind: str, *, schedule: bool = False) -> Iterator[WorkerProcess]:
+    """This process as a `WorkerProcess`, beating until the block ends."""
+    worker = register(kind)
+    ticker = Ticker(worker.worker_id, schedule=schedule)
+    ticker.start()
+    try:
+        yield worker
+    finally:
+        ticker.stop()
+        WorkerProcess.objects.filter(worker_id=worker.worker_id).update(
+            stopped_at=timezone.now(), seen_at=timezone.now()
+        )
+
+
+def run(*, queues: list[str], interval: float, max_tasks: int | None = None) -> None:
+    """`cunxin worker`: run tasks until a signal stops it (the current task finishes
+    first; a second Ctrl-C ends it at once, and the sweep marks its run interrupted)."""
+    from cunxin.jobs.tasks import sweep_runs
+
+    with process(WorkerProcess.Kind.WORKER, schedule=True) as worker:
+        log.info("cunxin worker %s started (queues %s)", worker.worker_id, ",".join(queues))
+        sweep_runs()  # what a killed predecessor left is marked as soon as it is stale
+        loop = Worker(
+            queue_names=queues, interval=interval, batch=False, backend_name=BACKEND,
+            startup_delay=False, max_tasks=max_tasks, worker_id=worker.worker_id,
+            excluded_queue_names=[],
+        )  # fmt: skip
+        loop.configure_signals()
+        try:
+            loop.run()
+        except SystemExit:
+            pass
+        finally:
+            loop.reset_signals()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def drain(*, queues: list[str] | None = None, beat: bool = False) -> int:
+    """Run every ready task in this process, in order, with the worker's own claim and
+    run code; returns how many ran. With `beat`, a ticker keeps this process alive in
+    the others' eyes (the demo's set-up, benchmarks); without it (the tests, whose
+    database is one open transaction that no other connection may write), none."""
+    if beat:
+        with process(WorkerProcess.Kind.INLINE) as worker:
+            return _run_ready(worker, queues)
+    worker = register(WorkerProcess.Kind.INLINE)
+    try:
+        return _run_ready(worker, queues)
+    finally:
+        WorkerProcess.objects.filter(pk=worker.pk).update(
+            seen_at=timezone.now(), stopped_at=timezone.now()
+        )
+
+
+def _run_ready(worker: WorkerProcess, queues: list[str] | None) -> int:
+    loop = Worker(
+        queue_names=queues or ["*"], interval=0, batch=True, backend_name=BACKEND,
+        startup_delay=False, max_tasks=None, worker_id=worker.worker_id,
+        excluded_queue_names=[],
+    )  # fmt: skip
+    ran = 0
+    while True:
+        tasks = DBTaskResult.objects.ready().filter(backend_name=BACKEND)
+        if queues:
+            tasks = tasks.filter(queue_name__in=queues)
+        with exclusive_transaction(tasks.db):
+            result = tasks.get_locked()
+            if result is None:
+                return ran
+            result.claim(worker.worker_id)
+        WorkerProcess.objects.filter(pk=worker.pk).update(seen_at=timezone.now())
+        loop.run_task(result)
+        ran += 1
