@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cunxin.audit.models import AuditEvent
 from cunxin.cli import main
 from cunxin.credit import scoring
-from cunxin.credit.scorecard import ModelInputError
+from cunxin.credit.modelfile import ModelInputError
 from cunxin.decisions.models import ModelScore, ModelVersion
 from cunxin.decisions.scores import publish_model
 from test_scorecard import TINY_ROWS, tiny_model, tiny_pool

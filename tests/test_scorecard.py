@@ -25,9 +25,10 @@ import pytest
 from click.testing import CliRunner
 
 from cunxin.cli import main
-from cunxin.credit import scorecard, scoring
+from cunxin.credit import modelfile, scorecard, scoring
+from cunxin.credit.modelfile import ModelInputError, load_model
 from cunxin.credit.report import render_report
-from cunxin.credit.scorecard import ModelInputError, load_model, train, train_pool
+from cunxin.credit.scorecard import train, train_pool
 
 SCALE = 0.05
 # Margin over the intercept-only baseline (AUC 0.5), on the mean holdout AUC of five seeded
@@ -196,7 +197,7 @@ def test_the_model_round_trips_through_json_and_scores_identically(trained, mode
     text = paths["model"].read_text(encoding="utf-8")
     json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the model JSON"))
     loaded = load_model(paths["model"])
-    assert loaded == json.loads(scorecard.dumps(result.model))
+    assert loaded == json.loads(modelfile.dumps(result.model))
     everyone = scoring.score_python(loaded, model_input)
     names = loaded["features"]
     reference = result.estimator.score(scorecard.model_matrix(model_input, names))
@@ -310,7 +311,7 @@ def test_it_reports_a_pool_without_features_in_one_line(tmp_path):
 
 def test_it_refuses_a_model_file_of_another_version(tmp_path):
     model = tiny_model()
-    model["version"] = scorecard.VERSION + 1
+    model["version"] = modelfile.VERSION + 1
     path = tmp_path / "scorecard.json"
     path.write_text(json.dumps(model), encoding="utf-8")
     with pytest.raises(ModelInputError, match=r"version 2; this cunxin reads version 1"):
@@ -337,11 +338,11 @@ def test_it_refuses_files_that_are_not_models(tmp_path):
     model = tiny_model()
     model["variables"][2]["bins"][0]["categories"] = ["x') OR 1=1 --"]
     with pytest.raises(ModelInputError, match="damaged"):
-        scorecard.check_model(model)
+        modelfile.check_model(model)
     model = tiny_model()
     model["variables"][0]["name"] = "age; DROP TABLE x"
     with pytest.raises(ModelInputError, match="damaged"):
-        scorecard.check_model(model)
+        modelfile.check_model(model)
 
 
 @pytest.mark.slow
@@ -369,8 +370,8 @@ def test_it_needs_borrowers_with_known_outcomes(model_input):
 def tiny_model() -> dict:
     """Three features, one of each kind, and grades; as `train` writes them."""
     model = {
-        "format": scorecard.FORMAT,
-        "version": scorecard.VERSION,
+        "format": modelfile.FORMAT,
+        "version": modelfile.VERSION,
         "model_id": "scorecard-20260101T000000Z-abcdef12",
         "base_points": 500,
         "features": ["age", "has_spouse", "occupation"],
@@ -410,7 +411,7 @@ def tiny_model() -> dict:
             {"grade": "decline", "min_score": None},
         ],
     }
-    return scorecard.check_model(model)
+    return modelfile.check_model(model)
 
 
 TINY_ROWS = [

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cunxin.credit.scorecard import ModelInputError, check_model, load_model
+from cunxin.credit.modelfile import ModelInputError, check_model, load_model
 
 # What the scorecard reads: the pool's features, plus the 2017 sunshine-credit rating from
 # profile_credit (a rating from before every loan in the label window).

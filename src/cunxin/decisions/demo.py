@@ -12,7 +12,8 @@ DEMO_MIN_BADS = 20
 
 def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
     """Idempotent; returns what was set up, in lines."""
-    from cunxin.credit.scorecard import ModelInputError, train_pool
+    from cunxin.credit.modelfile import ModelInputError
+    from cunxin.credit.scorecard import train_pool
     from cunxin.credit.scoring import score_pool
     from cunxin.decisions import batch
     from cunxin.decisions.models import BatchRun, ModelVersion

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cunxin.audit.chain import record
-from cunxin.credit.scorecard import ModelInputError, load_model
+from cunxin.credit.modelfile import ModelInputError, load_model
 from cunxin.credit.scoring import OUTPUT
 from cunxin.decisions.models import ModelScore, ModelVersion
 from cunxin.org.models import Role
