@@ -13,9 +13,9 @@ integer: base points + the points of the person's bin in each feature.
 
 The model is kept as data (`model` below, JSON): per feature its bins (integer edges or
 category sets, and a bin for missing values) with their points, plus grades, metrics and
-where the training data came from (its format and checks: `modelfile.py`). `scoring.py`
-scores from that JSON alone, in Python
-and as SQL on DuckDB or Spark; nothing is pickled.
+where the training data came from (its format and checks: `modelfile.py`).
+`scoring.py` scores from that JSON alone, in Python and as SQL on DuckDB or Spark;
+nothing is pickled.
 
 Which features go in (and which stay out, `EXCLUDED`) is a decision about target
 leakage: the pool's features are today's values, measured after the loans they are
