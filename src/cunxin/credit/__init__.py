@@ -1,7 +1,10 @@
-"""Credit decisions (授信), pool side; imports no Django.
+"""Credit (授信), pool side: no Django import, plain data in and out.
 
-`scorecard.py` trains and evaluates the scorecard behind the model amount (模型额度) and
-keeps it as data (JSON, no pickle); `scoring.py` turns that JSON into SQL and scores the
-pool on DuckDB or Spark; `report.py` renders the model report (HTML). `policy.py` and
-`decide.py` hold the credit policy as data with its rule engine.
+`modelfile.py` is the scorecard model as JSON (format, reading, checks); `scoring.py`
+applies it in numpy and as SQL on DuckDB or Spark (`cunxin model score`); `scorecard.py`
+trains and evaluates it (`cunxin model train`); `report.py` renders the model report
+(HTML). `policy.py` and `decide.py` are the credit policy as data and its CEL rule engine.
+
+The app side is `cunxin.decisions`: policy versions, decisions and their approval, batch
+runs, which call into this package with plain values.
 """
