@@ -158,3 +158,38 @@ def test_who_sees_and_records_visits(client, village, tasks):
     client.force_login(w.users["cm_b"])
     assert client.get(reverse("visits:project", args=[task.project_id])).status_code == 404
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("metres", "english", "chinese"),
+    [
+        (0, "0 m", "0 米"),
+        (999, "999 m", "999 米"),
+        (999.6, "1.0 km", "1.0 公里"),  # 1,000 m once rounded: kilometres
+        (1_000, "1.0 km", "1.0 公里"),
+        (1_055.9, "1.1 km", "1.1 公里"),  # was "1055.9 km"
+        (12_300, "12.3 km", "12.3 公里"),
+        (None, "—", "—"),
+    ],
+)
+def test_distances_read_in_metres_then_kilometres(metres, english, chinese):
+    from django.utils import translation
+
+    from cunxin.project.templatetags.cunxin import distance
+
+    with translation.override("en"):
+        assert distance(metres) == english
+    with translation.override("zh-hans"):
+        assert distance(metres) == chinese
+
+
+@pytest.mark.django_db
+def test_the_task_list_shows_a_kilometre_distance_in_kilometres(client, village, tasks):
+    """1,055.9 m away was shown as "1055.9 km"."""
+    client.force_login(village.users["cm_a"])
+    page = client.get(reverse("visits:tasks"), {"lat": "30.2601", "lon": "120.1711"})
+    cells = re.findall(r'data-testid="distance">([^<]*)<', page.content.decode())
+    near, ha1, far = cells
+    assert near.endswith("米") and ha1.endswith("公里") and far.endswith("公里")
+    assert 1.0 <= float(ha1.split()[0]) <= 1.3
+    assert "km" not in page.content.decode()
