@@ -10,7 +10,7 @@
   counts. Figures for the whole run are shown to those who see all of it (HQ, or a run of
   a village, or a branch manager's own branch); others see their villages' figures.
 - The white list and a village's batch approval sheet as Excel (`decisions.sheets`):
-  masked, in the user's scope, access-logged.
+  in the user's scope, names in full, ID numbers masked, access-logged.
 - What-if: an HQ admin runs another policy version over a village, a branch or the
   county and compares it with the policy in force; HQ analysts read the results.
 - Ratings: 信用户 and 信用村 per village in scope (`decisions.ratings`).
@@ -39,7 +39,6 @@ from cunxin.decisions.explain import yuan
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
 from cunxin.decisions.scores import do_activate_model
-from cunxin.lib.masking import mask_name
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import Scope, staff_view
 from cunxin.pool.models import Household, Person
@@ -262,7 +261,7 @@ def _grade_order(data: dict | None, *counts: dict) -> list[str]:
 def _village_totals(villages: dict[str, dict]) -> dict:
     """A run's counts over some of its villages (from `summary["villages"]`)."""
     keys = ("persons", "households", "granted_persons", "granted_households", "amount_yuan",
-            "credit_households")  # fmt: skip
+            "credit_households", "persons_without_household")  # fmt: skip
     totals = {k: sum(int(v.get(k, 0)) for v in villages.values()) for k in keys}
     granted = totals["granted_households"]
     totals["average_per_household_yuan"] = totals["amount_yuan"] // granted if granted else 0
@@ -281,6 +280,10 @@ def _count_rows(c: dict) -> list[tuple[str, str, int, str]]:
          c.get("average_per_household_yuan", 0)),
         ("credit_households", _("Credit households (信用户)"), c.get("credit_households", 0)),
     ]  # fmt: skip
+    if c.get("persons_without_household"):
+        # decided one by one; not a household, so not in the households counted above
+        rows.append(("persons_without_household", _("Persons without a household"),
+                     c["persons_without_household"]))  # fmt: skip
     return [
         (key, label, value, yuan(value) if key.endswith("_yuan") else _n(value))
         for key, label, value in rows
@@ -328,7 +331,7 @@ def _side_by_side(before: dict, after: dict) -> list[tuple[str, str, str, str, b
     return [
         (key, label, text, after_rows[key][1], value != after_rows[key][0])
         for key, label, value, text in _count_rows(before)
-        if key not in ("persons", "households")
+        if key not in ("persons", "households", "persons_without_household")
     ]
 
 
@@ -376,7 +379,7 @@ def _whatif_context(request: HttpRequest, run: BatchRun) -> dict:
         {
             "person": c["person"], "village": names.get(c["village"], c["village"]),
             "household": households.get(c["household"], ""),
-            "name": mask_name(persons.get(c["person"], "")),
+            "name": persons.get(c["person"], ""),
             "before_grade": c["before"]["grade"], "after_grade": c["after"]["grade"],
             "before_amount": _n(c["before"]["final_yuan"]),
             "after_amount": _n(c["after"]["final_yuan"]),
