@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -87,6 +89,28 @@ def _metric(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _when(text: str | None):
+    """An ISO time from a model's JSON as an aware datetime (shown in local time), or None."""
+    if not text:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if timezone.is_aware(at) else timezone.make_aware(at, dt.UTC)
+
+
+def _pool_built(run_id: str):
+    """When a pool run was built, from its id ("20261204T183040Z-647809f4": UTC), as an
+    aware datetime (shown in local time); None for an id of another shape."""
+    try:
+        return dt.datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=dt.UTC
+        )
+    except (ValueError, AttributeError):
+        return None
+
+
 def _model_row(v: ModelVersion) -> dict:
     holdout = (v.metrics or {}).get("holdout") or {}
     train = (v.metrics or {}).get("train") or {}
@@ -103,7 +127,10 @@ def _model_row(v: ModelVersion) -> dict:
         "holdout_n": _n(holdout.get("n")) if holdout.get("n") else "",
         "scored": _n(v.scored_count),
         "pool_run": trained.get("pool_run_id") or "",
-        "pool_started": trained.get("pool_started_at") or "",
+        "pool_started": _when(trained.get("pool_started_at"))
+        or _pool_built(trained.get("pool_run_id")),
+        "scored_built": _pool_built(v.scored_pool_run),
+        "baseline": _metric(v.baseline_auc),
         "engine": trained.get("pool_engine") or "",
         "raw_inputs": trained.get("raw_inputs"),
         "digest": digest[:12],
@@ -124,7 +151,7 @@ def models(request: HttpRequest) -> HttpResponse:
         if version is None:
             raise Http404
         do_activate_model(request.user, version)
-        messages.success(request, _("Model %(model)s is now active.") % {"model": version.model_id})
+        messages.success(request, _("Model %(model)s is now active.") % {"model": version.label})
         return redirect("decisions:models")
     rows = [_model_row(v) for v in ModelVersion.objects.all()]
     return render(request, "decisions/models.html", {

@@ -222,8 +222,8 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
     finished = timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M") if run.finished_at else ""  # fmt: skip
     facts = _("Branch: %(branch)s · Batch run #%(run)s of %(finished)s · Policy %(policy)s · Model %(model)s") % {
         "branch": village.branch.name if village.branch else "—", "run": run.pk,
-        "finished": finished, "policy": run.policy.version,
-        "model": run.model.model_id if run.model else "—",
+        "finished": finished, "policy": run.policy.label,
+        "model": run.model.label if run.model else "—",
     }  # fmt: skip
     sheet.merge_range(1, 0, 1, last_col, safe(facts), book.add_format({"align": "left"}))
     _headers(book, sheet, 3, columns)
