@@ -135,6 +135,7 @@ def test_a_referred_back_decision_can_be_proposed_again(signed):
 @pytest.mark.postgres
 def test_two_approvals_at_once_resolve_to_one(postgres_db, committed, village, project):
     sign_off(village, project)
+    give_scores(village, SCORED_GRADES)  # an amount above 0 to approve
     decision = actions.do_propose(village.users["cm_a"], village.persons["a11"])
     start = threading.Barrier(2)
     outcomes: list[str] = []
