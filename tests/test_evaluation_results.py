@@ -119,6 +119,8 @@ def test_a_re_review_and_sign_off_verdict_keeps_the_first_rounds_reasons(client,
     body = client.get(results_url(sign)).content.decode()
     row = next(r for r in verdict_rows(body) if "周强" in r)
     assert ">白名单<" in row and "赌博、吸毒等不良嗜好" in row and "已还清民间借款" in row
+    # the panel's agreement is the first round's (a sign-off has no reviews of its own)
+    assert 'data-testid="alpha">α =' in body
 
 
 @pytest.fixture

@@ -182,10 +182,12 @@ def round_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _reviewer_flags(scope, rnd: Round) -> dict:
-    """Krippendorff's alpha over every submitted review of the round (agreement of the
-    panel, no person named) and the flagged reviewers; a flag's evidence lists the persons
-    the user sees, by name, and counts the others."""
-    submitted = list(rnd.reviews.filter(status=ReviewStatus.SUBMITTED))
+    """Krippendorff's alpha over every submitted review of the first round (the panel's
+    agreement, no person named: a re-review or sign-off carries the first round's
+    verdicts, so its agreement is the first round's) and the flagged reviewers; a flag's
+    evidence lists the persons the user sees, by name, and counts the others."""
+    reviewed = rnd if rnd.kind == RoundKind.FIRST else rnd.project.rounds.filter(kind=RoundKind.FIRST).first()  # fmt: skip
+    submitted = list(reviewed.reviews.filter(status=ReviewStatus.SUBMITTED)) if reviewed else []
     rule_reviews = [
         RuleReview(
             str(r.reviewer_id), r.person_id, bool(r.knows_household),
