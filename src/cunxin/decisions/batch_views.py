@@ -52,6 +52,10 @@ PROGRESS_TARGET = "batch-progress"  # the id of the element the run page polls
 RUNS_PER_PAGE = 25
 CHANGES_PER_PAGE = 50
 VILLAGES_PER_PAGE = 50
+ENGINE_LABELS = {  # the data pool's engines (datapool.engine)
+    "duckdb": gettext_lazy("on one machine"),
+    "spark": gettext_lazy("on the Spark cluster"),
+}
 TIMING_LABELS = {
     "load": gettext_lazy("Loading the inputs"),
     "decide": gettext_lazy("Deciding"),
@@ -131,7 +135,9 @@ def _model_row(v: ModelVersion) -> dict:
         or _pool_built(trained.get("pool_run_id")),
         "scored_built": _pool_built(v.scored_pool_run),
         "baseline": _metric(v.baseline_auc),
-        "engine": trained.get("pool_engine") or "",
+        "engine": str(
+            ENGINE_LABELS.get(trained.get("pool_engine"), trained.get("pool_engine") or "")
+        ),
         "raw_inputs": trained.get("raw_inputs"),
         "digest": digest[:12],
         "grades": _grades_text(v.data or {}),
