@@ -282,7 +282,7 @@ def _write_instructions(book, sheet, project, rnd, member, policy: EvaluationPol
         (_("Village: %(village)s") % {"village": project.village.name}, None),
         (_("Round: %(round)s") % {"round": rnd.get_kind_display()}, None),
         (_("Panel member: %(name)s") % {"name": member.staff.display_name}, None),
-        (_("Policy version: %(version)s") % {"version": policy.version}, None),
+        (_("Policy version: %(version)s") % {"version": project.policy.label}, None),
         (_("Exported: %(at)s") % {"at": timezone.localtime().strftime("%Y-%m-%d %H:%M")}, None),
         ("", None),
         (_("How to fill in"), bold),
