@@ -15,6 +15,7 @@ from html import unescape
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from conftest import give_scores, sign_off
@@ -301,7 +302,38 @@ def test_the_page_shows_the_inputs_but_never_the_full_id_number(client, signed):
     number, phone = w.plain["a11"]
     assert number not in page and phone not in page
     assert w.persons["a11"].id_masked in page
-    assert 'data-testid="inputs"' in page and "test-model" in page
+    assert 'data-testid="inputs"' in page
+    # the model and the policy by what staff call them, not their internal ids
+    assert decision.model.label in page and "test-model" not in page
+    assert decision.policy.label in page and "default-1" not in page
+
+
+@pytest.mark.django_db
+def test_models_and_policies_are_named_with_local_times(client, signed):
+    """Internal ids (default-1, scorecard-…Z-d4dcd2e4) and UTC times were shown to staff."""
+    import datetime as dt
+
+    from cunxin.decisions.models import ModelVersion
+
+    model = ModelVersion.objects.get(active=True)
+    model.data = {"grades": [], "created_at": "2026-12-04T18:31:01+00:00"}
+    model.trained_on = {"pool_run_id": "20261204T183040Z-647809f4",
+                        "pool_started_at": "2026-12-04T18:30:40+00:00"}  # fmt: skip
+    model.scored_pool_run = "20261204T183040Z-647809f4"
+    model.scored_at = dt.datetime(2026, 12, 4, 18, 40, tzinfo=dt.UTC)
+    model.save()
+    assert model.label == "评分卡（2026-12-05 02:31 训练）"  # Asia/Shanghai, not 18:31 UTC
+    client.force_login(signed.users["hq_admin"])
+    page = client.get(reverse("decisions:models")).content.decode()
+    assert "评分卡（2026-12-05 02:31 训练）" in page
+    shown = re.sub(r'title="[^"]*"|data-model="[^"]*"', "", page)  # the id stays out of the text
+    assert "2026-12-05 02:30 构建的客户池" in shown
+    assert "20261204T183040Z" not in shown and "scorecard-" not in shown
+    version = actions.policy_in_force()
+    assert version.effective_from == timezone.localdate()  # not 2000-01-01
+    assert version.label == f"默认政策（{timezone.localdate():%Y-%m-%d} 起生效）"
+    policies = client.get(reverse("decisions:policies")).content.decode()
+    assert "默认政策" in policies and "2000-01-01" not in policies
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -415,3 +447,77 @@ def test_the_pager_keeps_the_filter_in_its_links():
         render_to_string("decisions/_pager.html", {"page": Paginator(range(5), 25).page(1)}).strip()
         == ""
     )
+
+
+# --- a final amount of 0 (issue 11: a 0-yuan decision was proposed and approved) -------------
+@pytest.mark.django_db
+def test_a_final_amount_of_0_is_not_offered_nor_proposed(client, signed):
+    """王强 (Pa21) was never evaluated: the policy gives 0 — a refusal, not a grant."""
+    w = signed
+    client.force_login(w.users["cm_a"])
+    page = client.get(reverse("pool:person", args=["Pa21"])).content.decode()
+    assert 'data-testid="propose"' not in page
+    message = re.search(r'data-testid="zero-amount">(.*?)</p>', page, re.S).group(1)
+    assert unescape(message).startswith("最终额度为 0，无需提交审批")
+    response = client.post(reverse("decisions:propose", args=["Pa21"]))
+    assert response.status_code == 409 and "最终额度为 0，无需提交审批" in response.content.decode()
+    assert not Decision.objects.filter(person_id="Pa21").exists()
+    with pytest.raises(actions.ValidationError):
+        actions.do_propose(w.users["cm_a"], w.persons["a21"])
+
+
+@pytest.mark.django_db
+def test_a_0_yuan_decision_from_before_is_never_approved(client, signed):
+    w = signed
+    decision = propose(w)
+    Decision.objects.filter(pk=decision.pk).update(final_yuan=0)  # as proposed before the fix
+    client.force_login(w.users["bm_a"])
+    page = client.get(page_url(decision)).content.decode()
+    assert 'data-testid="action-approve"' not in page and 'data-testid="action-reject"' in page
+    refused = client.post(page_url(decision), {"action": "approve"})
+    assert refused.status_code == 409 and status_of(decision) == Status.PROPOSED
+    api = client.post(api_url(decision, "approve"))
+    assert api.status_code == 409 and status_of(decision) == Status.PROPOSED
+    # it is rejected instead: the record of a refusal
+    assert client.post(page_url(decision), {"action": "reject", "reason": "不予授信"}).status_code == 302  # fmt: skip
+    assert status_of(decision) == Status.REJECTED
+
+
+@pytest.mark.django_db
+def test_a_model_no_better_than_chance_is_flagged_where_it_is_used(client, signed):
+    """The models page showed a model with holdout AUC 0.462 as 启用 without a word."""
+    from cunxin.decisions.models import ModelVersion
+
+    weak = ModelVersion.objects.get(active=True)
+    weak.metrics = {"holdout": {"auc": 0.462, "n": 168}, "baselines": {"intercept_only": {"auc": 0.5}}}  # fmt: skip
+    weak.save(update_fields=["metrics"])
+    good = ModelVersion.objects.create(model_id="good", data={}, created_by="t",
+                                       metrics={"holdout": {"auc": 0.71}, "baselines": {"intercept_only": {"auc": 0.5}}})  # fmt: skip
+    assert weak.beats_baseline is False and good.beats_baseline is True
+    client.force_login(signed.users["hq_admin"])
+    page = client.get(reverse("decisions:models")).content.decode()
+    rows = {m: r for m, r in re.findall(r'data-model="([^"]+)"(.*?)</li>', page, re.S)}
+    assert 'data-testid="weak-model"' in rows[weak.model_id] and "0.462" in rows[weak.model_id]
+    assert 'data-testid="weak-model"' not in rows["good"]
+    client.force_login(signed.users["cm_a"])
+    person = client.get(reverse("pool:person", args=["Pa11"])).content.decode()
+    assert 'data-testid="weak-model"' in person
+    ModelVersion.objects.filter(pk=weak.pk).update(active=False)
+    ModelVersion.objects.filter(pk=good.pk).update(active=True)
+    assert 'data-testid="weak-model"' not in client.get(reverse("pool:person", args=["Pa11"])).content.decode()  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_360_shows_the_apps_evaluation_not_the_pools_stale_tag(client, signed):
+    """评议：未评议 (the pool's tag from its build) was shown next to 评议额度 30,000."""
+    from cunxin.pool.models import Person
+
+    Person.objects.filter(uid__in=["Pa11", "Pa21"]).update(tags=" age:31-45岁 evaluation:未评议 ")
+    client.force_login(signed.users["cm_a"])
+    page = client.get(reverse("pool:person", args=["Pa11"])).content.decode()
+    tag = re.search(r'data-testid="evaluation-tag">(.*?)</div>', page, re.S).group(1)
+    assert "白名单" in tag and "125,000" in tag
+    assert "未评议" not in page
+    # a village not signed off keeps the pool's tag
+    other = client.get(reverse("pool:person", args=["Pa21"])).content.decode()
+    assert "未评议" in other and 'data-testid="evaluation-tag"' not in other

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 from django.utils import timezone
 
-from conftest import sign_off
+from conftest import SCORED_GRADES, give_scores, sign_off
 from cunxin.audit.models import AuditEvent
 from cunxin.decisions import actions
 from cunxin.decisions.models import Decision, Status
@@ -20,7 +20,9 @@ from cunxin.visits.models import Visit, VisitMember, VisitTask
 
 @pytest.fixture
 def signed(village, project):
+    """VA1 signed off, with an active model: each proposal has an amount above 0."""
     sign_off(village, project)
+    give_scores(village, SCORED_GRADES)
     return village
 
 
@@ -133,6 +135,7 @@ def test_a_referred_back_decision_can_be_proposed_again(signed):
 @pytest.mark.postgres
 def test_two_approvals_at_once_resolve_to_one(postgres_db, committed, village, project):
     sign_off(village, project)
+    give_scores(village, SCORED_GRADES)  # an amount above 0 to approve
     decision = actions.do_propose(village.users["cm_a"], village.persons["a11"])
     start = threading.Barrier(2)
     outcomes: list[str] = []

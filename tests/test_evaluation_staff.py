@@ -39,7 +39,7 @@ def test_a_branch_manager_runs_a_round_from_start_to_results(client, village):
     results = client.get(reverse("evaluation:round_results", args=[rnd.pk]))
     assert results.status_code == 200
     body = results.content.decode()
-    assert body.count('data-testid="verdict-row"') == 1 and "40000" in body  # median of 30k, 50k
+    assert body.count('data-testid="verdict-row"') == 1 and "40,000" in body  # median of 30k, 50k
 
 
 @pytest.mark.django_db

@@ -182,3 +182,20 @@ def test_it_loads_i18n_in_every_template_that_translates():
         if uses.search(text := t.read_text(encoding="utf-8")) and not loads.search(text)
     ]
     assert missing == []
+
+
+# One word per thing in the nav, the titles and the README (issue 11: 授信决定 and 授信决策,
+# 信用评定 and 信用村评定 named the same pages).
+GLOSSARY = {"授信决策": "授信决定", "信用村评定": "信用评定"}
+
+
+def test_one_word_per_thing_in_the_catalogue_and_the_readme(entries):
+    texts = [s for e in entries if not e.obsolete for s in e.msgstr.values()]
+    readme = (SRC.parent.parent / "README.md").read_text(encoding="utf-8")
+    for chosen, other in GLOSSARY.items():
+        assert not [t for t in texts if other in t], other
+        assert other not in readme, other
+        assert any(chosen in t for t in texts), chosen
+    by_id = {e.msgid: e.msgstr.get(0) for e in entries if not e.obsolete and not e.msgctxt}
+    assert by_id["Credit decisions"] == by_id["Credit decision"] == "授信决策"
+    assert by_id["Credit ratings"] == by_id["Credit village ratings"] == "信用村评定"

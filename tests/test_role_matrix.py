@@ -120,7 +120,8 @@ ROWS = [
     Row("evaluation:project", ("999",), "post", staff(404), {"op": "open"}),
     Row("evaluation:project", ("999",), "put", everyone(405)),
     Row("evaluation:round_results", ("999",), "get", staff(404)),
-    Row("evaluation:round_results", ("999",), "post", everyone(405)),
+    Row("evaluation:round_results", ("999",), "post", staff(404), {"color": "grey"}),
+    Row("evaluation:round_results", ("999",), "put", everyone(405)),
     Row("evaluation:rereview", ("999",), "get", staff(404)),
     Row("evaluation:rereview", ("999",), "post", staff(404), {"person": "Pa11"}),
     Row("evaluation:rereview", ("999",), "put", everyone(405)),
@@ -258,15 +259,16 @@ ROWS = [
     # so a decision's page and API are 404 (behaviour, roles and the 409s in
     # tests/test_decision_views.py); the API answers the signed-out 401, not a redirect.
     # Proposing is a customer manager's who sees the person (the world's persons have no
-    # evaluation: the proposal is a hard-stopped 0, made all the same)
+    # evaluation: the policy gives a hard-stopped 0, which is refused, 409 — a refusal is
+    # not proposed for approval; tests/test_decision_views.py)
     Row("decisions:list", (), "get", staff(200)),
     Row("decisions:list", (), "post", everyone(405)),
     Row("decisions:decision", ("999",), "get", staff(404)),
     Row("decisions:decision", ("999",), "post", staff(404), {"action": "approve"}),
     Row("decisions:decision", ("999",), "put", everyone(405)),
-    Row("decisions:propose", ("Pa11",), "post", branch_a(403, cm_a=302)),
+    Row("decisions:propose", ("Pa11",), "post", branch_a(403, cm_a=409)),
     Row("decisions:propose", ("Pa31",), "post", branch_a_not_cm_a(403)),
-    Row("decisions:propose", ("Pb11",), "post", branch_b(403, cm_b=302)),
+    Row("decisions:propose", ("Pb11",), "post", branch_b(403, cm_b=409)),
     Row("decisions:propose", ("NOPE",), "post", staff(404)),
     Row("decisions:propose", ("Pa11",), "get", everyone(405)),
     Row("decisions:api_decision", ("999",), "get", staff(404, anonymous=401)),

@@ -158,3 +158,70 @@ def test_who_sees_and_records_visits(client, village, tasks):
     client.force_login(w.users["cm_b"])
     assert client.get(reverse("visits:project", args=[task.project_id])).status_code == 404
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("metres", "english", "chinese"),
+    [
+        (0, "0 m", "0 米"),
+        (999, "999 m", "999 米"),
+        (999.6, "1.0 km", "1.0 公里"),  # 1,000 m once rounded: kilometres
+        (1_000, "1.0 km", "1.0 公里"),
+        (1_055.9, "1.1 km", "1.1 公里"),  # was "1055.9 km"
+        (12_300, "12.3 km", "12.3 公里"),
+        (None, "—", "—"),
+    ],
+)
+def test_distances_read_in_metres_then_kilometres(metres, english, chinese):
+    from django.utils import translation
+
+    from cunxin.project.templatetags.cunxin import distance
+
+    with translation.override("en"):
+        assert distance(metres) == english
+    with translation.override("zh-hans"):
+        assert distance(metres) == chinese
+
+
+@pytest.mark.django_db
+def test_the_task_list_shows_a_kilometre_distance_in_kilometres(client, village, tasks):
+    """1,055.9 m away was shown as "1055.9 km"."""
+    client.force_login(village.users["cm_a"])
+    page = client.get(reverse("visits:tasks"), {"lat": "30.2601", "lon": "120.1711"})
+    cells = re.findall(r'data-testid="distance">([^<]*)<', page.content.decode())
+    near, ha1, far = cells
+    assert near.endswith("米") and ha1.endswith("公里") and far.endswith("公里")
+    assert 1.0 <= float(ha1.split()[0]) <= 1.3
+    assert "km" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_minor_is_recorded_without_a_survey_amount_or_a_confirmation(client, village, tasks):
+    """A 3-year-old was asked for a survey amount and whether the CM met them."""
+    import datetime as dt
+
+    from world import make_person
+
+    w = village
+    task = tasks["Ha1"]
+    born = dt.date.today().year - 3
+    make_person(w, "a13", task.household, name="张小宝", birth=f"{born}0101", seq=13,
+                phone=None, relation="子", index=2, village=w.villages["VA1"])  # fmt: skip
+    client.force_login(w.users["cm_a"])
+    url = reverse("visits:visit", args=[task.pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="minor"' in page
+    assert 'name="survey-Pa13"' not in page and 'name="confirmed-Pa13"' not in page
+    data = visit_post(task)
+    data.pop("survey-Pa13"), data.pop("confirmed-Pa13")  # visit_post fills every member
+    # a survey amount for the minor is refused, whatever the form sends
+    refused = client.post(url, data | {"survey-Pa13": "10000"})
+    assert refused.status_code == 400 and "未成年" in refused.content.decode()
+    assert client.post(url, data).status_code == 302
+    row = VisitMember.objects.get(person_id="Pa13")
+    assert row.survey_amount_yuan is None and row.confirmed is False
+    event = AuditEvent.objects.get(action="visits.visit.record")
+    assert event.after["minors"] == ["Pa13"] and "Pa13" not in event.after["unconfirmed"]
+    shown = client.get(url).content.decode()
+    minor_row = next(r for r in shown.split('data-testid="visit-member"')[1:] if "张小宝" in r)
+    assert "未成年" in minor_row

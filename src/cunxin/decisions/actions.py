@@ -35,14 +35,16 @@ class InvalidTransition(ValidationError):
 
 # --- the policy in force -------------------------------------------------------------------
 def policy_in_force(on: dt.date | None = None) -> CreditPolicyVersion:
-    """The newest version effective on `on` (today); the DESIGN.md §5 defaults at first."""
+    """The newest version effective on `on` (today); at first the DESIGN.md §5 defaults,
+    stored on first use as in force from that day (the day the bank started with them).
+    Before that day nothing else was in force either, so the defaults answer for it."""
     on = on or timezone.localdate()
     version = CreditPolicyVersion.objects.filter(effective_from__lte=on).first()
     if version is None:
         default = CreditPolicy()
         version, _created = CreditPolicyVersion.objects.get_or_create(
             version=default.version,
-            defaults={"data": to_data(default), "effective_from": dt.date(2000, 1, 1)},
+            defaults={"data": to_data(default), "effective_from": timezone.localdate()},
         )
     return version
 
@@ -75,9 +77,20 @@ def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant,
 
 
 # --- maker ---------------------------------------------------------------------------------
+def zero_amount_refusal() -> str:
+    """Why a 0-yuan outcome is not proposed: it is a refusal (不予授信), not a grant for a
+    checker to approve. The reasons stay on the 360 page ("why this amount"), and the
+    batch pre-credit's approval sheet lists the declined with theirs."""
+    return _(
+        "The final amount is 0: there is nothing to submit for approval. The person is "
+        "not granted credit; the reasons are under “Why this amount”."
+    )
+
+
 def do_propose(actor, person: Person) -> Decision:
     """A customer manager proposes the decision the policy in force gives for the person
-    in their scope. One open (proposed or approved) decision per person."""
+    in their scope. One open (proposed or approved) decision per person; a final amount
+    of 0 is refused (`zero_amount_refusal`)."""
     scope = scope_for(actor)
     if scope.role != Role.CUSTOMER_MANAGER:
         raise PermissionDenied
@@ -86,6 +99,8 @@ def do_propose(actor, person: Person) -> Decision:
     version = policy_in_force()
     applicant, sources = applicant_for(person)
     d = compile_policy(from_data(version.data)).decide(applicant)
+    if d.final_yuan <= 0:
+        raise ValidationError(zero_amount_refusal())
     try:
         with transaction.atomic():
             if Decision.objects.filter(person=person, status__in=OPEN).exists():
@@ -114,7 +129,7 @@ def do_propose(actor, person: Person) -> Decision:
 def do_transition(actor, decision: Decision, action: str, reason: str = "") -> Decision:
     """approve, reject (reason required), refer_back (reason required) or undo (an approval,
     before signing). By a branch manager of the person's branch or an HQ admin, never the
-    person who proposed it."""
+    person who proposed it. A decision of 0 yuan is never approved."""
     scope = scope_for(actor)
     if action not in TRANSITIONS:
         raise ValidationError(_("Unknown action."))
@@ -126,6 +141,13 @@ def do_transition(actor, decision: Decision, action: str, reason: str = "") -> D
         raise PermissionDenied(_("A decision is approved by someone other than its maker."))
     if action in ("reject", "refer_back", "undo") and not reason.strip():
         raise ValidationError(_("Give a reason."))
+    if action == "approve" and decision.final_yuan <= 0:
+        # a 0-yuan decision (from before proposals of 0 were refused) grants nothing
+        raise InvalidTransition(
+            _(
+                "A decision of 0 yuan grants nothing and is not approved: reject it (the person is not granted credit) or refer it back."
+            )
+        )
     starts, leads_to = TRANSITIONS[action]
     with transaction.atomic():
         decision = Decision.objects.select_for_update().get(pk=decision.pk)

@@ -69,14 +69,17 @@ class Allowed:
 
 def allowed_actions(scope: Scope, decision: Decision) -> list[Allowed]:
     """What the user may do with the decision now: a checker (branch manager, HQ admin)
-    other than its maker, the actions the state allows (an undo only before signing).
+    other than its maker, the actions the state allows (an undo only before signing, an
+    approval only of an amount above 0).
     For the buttons; `do_transition` checks again under a row lock."""
     if scope.role not in CHECKER_ROLES or decision.proposed_by_id == scope.staff.pk:
         return []
     return [
         Allowed(action, str(ACTION_LABELS[action]), action in REASON_REQUIRED)
         for action, (starts, _leads_to) in TRANSITIONS.items()
-        if decision.status in starts and not (action == "undo" and decision.signed_at)
+        if decision.status in starts
+        and not (action == "undo" and decision.signed_at)
+        and not (action == "approve" and decision.final_yuan <= 0)
     ]
 
 

@@ -315,23 +315,26 @@ def write_precredit(
         con.close()
 
 
+# A person without a household has household_id '' (not NULL): counted as a person, never
+# as a household ('' once counted as one more household than the pool has).
 SUMMARY_SQL = """
-SELECT {by} count(*) AS persons, count(DISTINCT household_id) AS households,
+SELECT {by} count(*) AS persons, count(DISTINCT NULLIF(household_id, '')) AS households,
   count(*) FILTER (WHERE final_yuan > 0) AS granted_persons,
-  count(DISTINCT household_id) FILTER (WHERE final_yuan > 0) AS granted_households,
+  count(DISTINCT NULLIF(household_id, '')) FILTER (WHERE final_yuan > 0) AS granted_households,
   coalesce(sum(final_yuan), 0)::BIGINT AS amount_yuan,
-  count(DISTINCT household_id) FILTER (WHERE credit_household) AS credit_households
+  count(DISTINCT NULLIF(household_id, '')) FILTER (WHERE credit_household) AS credit_households,
+  count(*) FILTER (WHERE household_id = '') AS persons_without_household
 FROM decisions {group}"""
 
 
 def summarise(con, table: pa.Table) -> tuple[dict, dict]:
     """Counts of a run's decisions (`decision_table`), overall and by village: persons,
-    households, granted households, amount, 信用户 households, by grade, hard stops and
-    routes. DuckDB counts them (a Python loop over a county takes seconds)."""
+    households (of the persons with one), granted households, amount, 信用户 households,
+    persons without a household, by grade, hard stops and routes. DuckDB counts them (a Python loop over a county takes seconds)."""
     con.register("decisions", table)
     try:
         names = ("persons", "households", "granted_persons", "granted_households",
-                 "amount_yuan", "credit_households")  # fmt: skip
+                 "amount_yuan", "credit_households", "persons_without_household")  # fmt: skip
         total = dict(zip(names, con.execute(SUMMARY_SQL.format(by="", group="")).fetchone(), strict=True))  # fmt: skip
         villages = {
             code: dict(zip(names, values, strict=True))
@@ -389,7 +392,7 @@ def compare(
     counts = {
         "persons": len(inputs),
         "changed_persons": len(changed),
-        "changed_households": len({row.household_id for row, _b, _a in changed}),
+        "changed_households": len({row.household_id for row, _b, _a in changed} - {""}),
         "before": counts_before,
         "after": counts_after,
     }

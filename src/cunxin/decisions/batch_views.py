@@ -10,13 +10,15 @@
   counts. Figures for the whole run are shown to those who see all of it (HQ, or a run of
   a village, or a branch manager's own branch); others see their villages' figures.
 - The white list and a village's batch approval sheet as Excel (`decisions.sheets`):
-  masked, in the user's scope, access-logged.
+  in the user's scope, names in full, ID numbers masked, access-logged.
 - What-if: an HQ admin runs another policy version over a village, a branch or the
   county and compares it with the policy in force; HQ analysts read the results.
 - Ratings: 信用户 and 信用村 per village in scope (`decisions.ratings`).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,7 +42,6 @@ from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
 from cunxin.decisions.scores import do_activate_model
 from cunxin.jobs import worker
-from cunxin.lib.masking import mask_name
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import Scope, staff_view
 from cunxin.pool.models import Household, Person
@@ -51,6 +53,10 @@ PROGRESS_TARGET = "batch-progress"  # the id of the element the run page polls
 RUNS_PER_PAGE = 25
 CHANGES_PER_PAGE = 50
 VILLAGES_PER_PAGE = 50
+ENGINE_LABELS = {  # the data pool's engines (datapool.engine)
+    "duckdb": gettext_lazy("on one machine"),
+    "spark": gettext_lazy("on the Spark cluster"),
+}
 TIMING_LABELS = {
     "load": gettext_lazy("Loading the inputs"),
     "decide": gettext_lazy("Deciding"),
@@ -88,6 +94,28 @@ def _metric(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _when(text: str | None):
+    """An ISO time from a model's JSON as an aware datetime (shown in local time), or None."""
+    if not text:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if timezone.is_aware(at) else timezone.make_aware(at, dt.UTC)
+
+
+def _pool_built(run_id: str):
+    """When a pool run was built, from its id ("20261204T183040Z-647809f4": UTC), as an
+    aware datetime (shown in local time); None for an id of another shape."""
+    try:
+        return dt.datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=dt.UTC
+        )
+    except (ValueError, AttributeError):
+        return None
+
+
 def _model_row(v: ModelVersion) -> dict:
     holdout = (v.metrics or {}).get("holdout") or {}
     train = (v.metrics or {}).get("train") or {}
@@ -104,8 +132,13 @@ def _model_row(v: ModelVersion) -> dict:
         "holdout_n": _n(holdout.get("n")) if holdout.get("n") else "",
         "scored": _n(v.scored_count),
         "pool_run": trained.get("pool_run_id") or "",
-        "pool_started": trained.get("pool_started_at") or "",
-        "engine": trained.get("pool_engine") or "",
+        "pool_started": _when(trained.get("pool_started_at"))
+        or _pool_built(trained.get("pool_run_id")),
+        "scored_built": _pool_built(v.scored_pool_run),
+        "baseline": _metric(v.baseline_auc),
+        "engine": str(
+            ENGINE_LABELS.get(trained.get("pool_engine"), trained.get("pool_engine") or "")
+        ),
         "raw_inputs": trained.get("raw_inputs"),
         "digest": digest[:12],
         "grades": _grades_text(v.data or {}),
@@ -125,7 +158,7 @@ def models(request: HttpRequest) -> HttpResponse:
         if version is None:
             raise Http404
         do_activate_model(request.user, version)
-        messages.success(request, _("Model %(model)s is now active.") % {"model": version.model_id})
+        messages.success(request, _("Model %(model)s is now active.") % {"model": version.label})
         return redirect("decisions:models")
     rows = [_model_row(v) for v in ModelVersion.objects.all()]
     return render(request, "decisions/models.html", {
@@ -251,7 +284,7 @@ def _grade_order(data: dict | None, *counts: dict) -> list[str]:
 def _village_totals(villages: dict[str, dict]) -> dict:
     """A run's counts over some of its villages (from `summary["villages"]`)."""
     keys = ("persons", "households", "granted_persons", "granted_households", "amount_yuan",
-            "credit_households")  # fmt: skip
+            "credit_households", "persons_without_household")  # fmt: skip
     totals = {k: sum(int(v.get(k, 0)) for v in villages.values()) for k in keys}
     granted = totals["granted_households"]
     totals["average_per_household_yuan"] = totals["amount_yuan"] // granted if granted else 0
@@ -270,6 +303,10 @@ def _count_rows(c: dict) -> list[tuple[str, str, int, str]]:
          c.get("average_per_household_yuan", 0)),
         ("credit_households", _("Credit households (信用户)"), c.get("credit_households", 0)),
     ]  # fmt: skip
+    if c.get("persons_without_household"):
+        # decided one by one; not a household, so not in the households counted above
+        rows.append(("persons_without_household", _("Persons without a household"),
+                     c["persons_without_household"]))  # fmt: skip
     return [
         (key, label, value, yuan(value) if key.endswith("_yuan") else _n(value))
         for key, label, value in rows
@@ -317,7 +354,7 @@ def _side_by_side(before: dict, after: dict) -> list[tuple[str, str, str, str, b
     return [
         (key, label, text, after_rows[key][1], value != after_rows[key][0])
         for key, label, value, text in _count_rows(before)
-        if key not in ("persons", "households")
+        if key not in ("persons", "households", "persons_without_household")
     ]
 
 
@@ -365,7 +402,7 @@ def _whatif_context(request: HttpRequest, run: BatchRun) -> dict:
         {
             "person": c["person"], "village": names.get(c["village"], c["village"]),
             "household": households.get(c["household"], ""),
-            "name": mask_name(persons.get(c["person"], "")),
+            "name": persons.get(c["person"], ""),
             "before_grade": c["before"]["grade"], "after_grade": c["after"]["grade"],
             "before_amount": _n(c["before"]["final_yuan"]),
             "after_amount": _n(c["after"]["final_yuan"]),

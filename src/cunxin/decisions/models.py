@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cunxin.credit.policy import CreditPolicy
 from cunxin.jobs.models import BackgroundRun
+
+# the version id of the built-in DESIGN.md §5 policy
+DEFAULT_VERSION = CreditPolicy.version
 
 
 class CreditPolicyVersion(models.Model):
@@ -37,6 +45,21 @@ class CreditPolicyVersion(models.Model):
     def is_draft(self) -> bool:
         return self.effective_from is None
 
+    @property
+    def name(self) -> str:
+        """The version as staff read it: HQ's name for it, "默认政策" for the built-in
+        DESIGN.md §5 defaults (whose internal id is "default-1")."""
+        return gettext("Default policy") if self.version == DEFAULT_VERSION else self.version
+
+    @property
+    def label(self) -> str:
+        """Name and date: "默认政策（2026-12-05 起生效）", or "（草稿）"."""
+        if self.effective_from is None:
+            return gettext("%(name)s (draft)") % {"name": self.name}
+        return gettext("%(name)s (effective from %(date)s)") % {
+            "name": self.name, "date": self.effective_from.strftime("%Y-%m-%d"),
+        }  # fmt: skip
+
 
 class ModelVersion(models.Model):
     """A scorecard (`cunxin model train`'s scorecard.json) registered in the app, with its
@@ -66,6 +89,45 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.model_id
+
+    @property
+    def holdout_auc(self) -> float | None:
+        return ((self.metrics or {}).get("holdout") or {}).get("auc")
+
+    @property
+    def baseline_auc(self) -> float:
+        """The intercept-only baseline's AUC (everyone gets the training bad rate: 0.5),
+        as `credit.scorecard` records it in the metrics."""
+        baselines = (self.metrics or {}).get("baselines") or {}
+        return (baselines.get("intercept_only") or {}).get("auc", 0.5)
+
+    @property
+    def beats_baseline(self) -> bool | None:
+        """Whether the holdout AUC is above the intercept-only baseline; None without
+        holdout metrics. A model that does not beat it orders persons no better than
+        chance (the demo county's 0.462 ranks them slightly worse)."""
+        auc = self.holdout_auc
+        return None if auc is None else auc > self.baseline_auc
+
+    @property
+    def trained_at(self) -> dt.datetime:
+        """When the scorecard was trained (its JSON's created_at), else registered."""
+        text = (self.data or {}).get("created_at")
+        try:
+            return dt.datetime.fromisoformat(text) if text else self.created_at
+        except ValueError:
+            return self.created_at
+
+    @property
+    def label(self) -> str:
+        """The model as staff name it: "评分卡 · 2026-12-05 02:31 训练" (local time), not
+        its internal id."""
+        at = self.trained_at
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, dt.UTC)
+        return gettext("Scorecard trained %(at)s") % {
+            "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+        }
 
 
 class ModelScore(models.Model):

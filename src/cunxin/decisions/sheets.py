@@ -3,10 +3,12 @@ granted an amount) and a village's batch approval sheet (批量审批表: everyo
 the declined with their reasons, totals, and lines for the signatures of the customer
 manager and the branch manager).
 
-Masked as DESIGN.md §6 asks of staff exports: the name as `mask_name` gives it (张*丰),
-the ID number as staff see it (first 6 + last 4, `Person.id_masked`), no phone. Only the
-persons in the user's scope are written; the caller writes the access-log row
-(`log_export`). Cells hold data, never formulas: text starting with = + - @ (or a tab or
+For sign-off a branch must know who each row is: the name in full (DESIGN.md §6 masks
+ID numbers and phones, not names), the village group and the household number; the ID
+number as staff see it (first 6 + last 4, `Person.id_masked`), no phone. Only the persons
+in the user's scope are written (a branch manager's branch, a CM's villages and grids);
+a person without a household comes after the households, marked so. The caller writes
+the access-log row (`log_export`). Cells hold data, never formulas: text starting with = + - @ (or a tab or
 carriage return) is written with a leading apostrophe.
 """
 
@@ -17,11 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import xlsxwriter
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.decisions.models import BatchRun, PreCredit
-from cunxin.lib.masking import mask_name
 from cunxin.org.models import Village
 from cunxin.org.scope import Scope
 from cunxin.pool.models import AccessLog
@@ -44,12 +46,13 @@ def safe(value):
 
 @dataclass(frozen=True)
 class Row:
-    """One person's pre-credit result as the sheets write it (already masked)."""
+    """One person's pre-credit result as the sheets write it."""
 
     village_id: str
     household_id: str
-    household_no: str
-    name: str  # masked
+    household_no: str  # "" for a person without a household
+    group: str
+    name: str
     id_masked: str
     grade: str
     score: int | None
@@ -77,19 +80,29 @@ def rows_in_scope(
             village_id__in=list(scope.villages().values_list("code", flat=True)),
             person_id__in=scope.persons().values("uid"),
         )
-    values = rows.order_by("village_id", "household_id", "person__member_index", "person_id")
+    no_household = Case(When(household_id="", then=Value(1)), default=Value(0),
+                        output_field=IntegerField())  # fmt: skip
+    values = rows.order_by(
+        "village_id", no_household, "person__household__group_id",
+        "person__household__household_no", "household_id", "person__member_index", "person_id",
+    )  # fmt: skip
     for r in values.values_list(
-        "village_id", "household_id", "person__household__household_no", "person__name",
+        "village_id", "household_id", "person__household__household_no",
+        "person__household__group__name", "person__group__name", "person__name",
         "person__id_masked", "grade", "score", "evaluation_yuan", "model_yuan", "survey_yuan",
         "final_yuan", "hard_stops", "route", "credit_household",
     ).iterator(chunk_size=2000):  # fmt: skip
-        (village_id, household_id, household_no, name, id_masked, *rest) = r
+        (village_id, household_id, household_no, household_group, own_group, name, id_masked, *rest) = r  # fmt: skip
         grade, score, evaluation, model, survey, final, stops, route, credit = rest
         yield Row(
-            village_id, household_id, household_no or "", mask_name(name), id_masked or "",
-            grade, score, evaluation, model, survey, final,
+            village_id, household_id, household_no or "", household_group or own_group or "",
+            name, id_masked or "", grade, score, evaluation, model, survey, final,
             tuple(s for s in (stops or "").split(",") if s), route or "", bool(credit),
         )  # fmt: skip
+
+
+def _household_no(r: Row) -> str:
+    return r.household_no if r.household_id else _("no household")
 
 
 def rule_labels(data: dict | None, part: str) -> dict[str, str]:
@@ -112,15 +125,25 @@ def _number(sheet, row: int, col: int, value, fmt) -> None:
         sheet.write_number(row, col, value, fmt)
 
 
+def _who_cells(r: Row) -> tuple[str, ...]:
+    """Who a row is, in both sheets after their first column (village, or row number):
+    group, household number, name, ID number (masked), grade."""
+    return (r.group, _household_no(r), r.name, r.id_masked, r.grade)
+
+
+DECISION_START = 6  # score, the four amounts, 信用户, approval route from this column
+
+
 def _decision_cells(sheet, row: int, r: Row, routes: dict[str, str], text, money) -> None:
-    """Columns 5–11 of both sheets: score, the four amounts, 信用户, approval route."""
-    _number(sheet, row, 5, r.score, text)
-    for col, value in enumerate(
-        (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=6
+    """Columns DECISION_START… of both sheets: score, the four amounts, 信用户, route."""
+    col = DECISION_START
+    _number(sheet, row, col, r.score, text)
+    for n, value in enumerate(
+        (r.evaluation_yuan, r.model_yuan, r.survey_yuan, r.final_yuan), start=col + 1
     ):
-        _number(sheet, row, col, value, money)
-    sheet.write_string(row, 10, _yes(r.credit_household), text)
-    sheet.write_string(row, 11, safe(routes.get(r.route, r.route)), text)
+        _number(sheet, row, n, value, money)
+    sheet.write_string(row, col + 5, _yes(r.credit_household), text)
+    sheet.write_string(row, col + 6, safe(routes.get(r.route, r.route)), text)
 
 
 def _headers(book, sheet, row: int, columns: list[tuple[str, int]]) -> None:
@@ -136,10 +159,10 @@ def _headers(book, sheet, row: int, columns: list[tuple[str, int]]) -> None:
 def whitelist(run: BatchRun, scope: Scope) -> tuple[bytes, int]:
     """Everyone of the run granted an amount, in the user's scope: (.xlsx bytes, rows)."""
     columns = [
-        (_("Village"), 12), (_("Household number"), 12), (_("Name"), 8), (_("ID number"), 20),
-        (_("Grade"), 8), (_("Score"), 7), (_("Evaluation amount"), 11), (_("Model amount"), 11),
-        (_("Survey amount"), 11), (_("Final amount"), 11), (_("Credit household"), 8),
-        (_("Approval route"), 28),
+        (_("Village"), 12), (_("Group"), 10), (_("Household number"), 20), (_("Name"), 10),
+        (_("ID number"), 20), (_("Grade"), 8), (_("Score"), 7), (_("Evaluation amount"), 11),
+        (_("Model amount"), 11), (_("Survey amount"), 11), (_("Final amount"), 11),
+        (_("Credit household"), 8), (_("Approval route"), 28),
     ]  # fmt: skip
     routes = rule_labels(run.policy.data, "routes")
     villages = _village_names(run.summary.get("villages", {}))
@@ -151,13 +174,11 @@ def whitelist(run: BatchRun, scope: Scope) -> tuple[bytes, int]:
     text = book.add_format({})
     n = 0
     for n, r in enumerate(rows_in_scope(run, scope, granted_only=True), start=1):
-        cells = [
-            villages.get(r.village_id, r.village_id), r.household_no, r.name, r.id_masked, r.grade,
-        ]  # fmt: skip
+        cells = (villages.get(r.village_id, r.village_id), *_who_cells(r))
         for col, value in enumerate(cells):
             sheet.write_string(n, col, safe(value), text)
         _decision_cells(sheet, n, r, routes, text, money)
-    sheet.freeze_panes(1, 3)
+    sheet.freeze_panes(1, 4)
     sheet.autofilter(0, 0, max(n, 1), len(columns) - 1)
     book.close()
     return buffer.getvalue(), n
@@ -179,10 +200,10 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
     stops = rule_labels(run.policy.data, "hard_stops")
     routes = rule_labels(run.policy.data, "routes")
     columns = [
-        (_("No."), 5), (_("Household number"), 12), (_("Name"), 8), (_("ID number"), 20),
-        (_("Grade"), 8), (_("Score"), 7), (_("Evaluation amount"), 11), (_("Model amount"), 11),
-        (_("Survey amount"), 11), (_("Final amount"), 11), (_("Credit household"), 8),
-        (_("Approval route"), 24), (_("Reason for no amount"), 30),
+        (_("No."), 5), (_("Group"), 10), (_("Household number"), 20), (_("Name"), 10),
+        (_("ID number"), 20), (_("Grade"), 8), (_("Score"), 7), (_("Evaluation amount"), 11),
+        (_("Model amount"), 11), (_("Survey amount"), 11), (_("Final amount"), 11),
+        (_("Credit household"), 8), (_("Approval route"), 24), (_("Reason for no amount"), 30),
     ]  # fmt: skip
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, BOOK_OPTIONS)
@@ -201,8 +222,8 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
     finished = timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M") if run.finished_at else ""  # fmt: skip
     facts = _("Branch: %(branch)s · Batch run #%(run)s of %(finished)s · Policy %(policy)s · Model %(model)s") % {
         "branch": village.branch.name if village.branch else "—", "run": run.pk,
-        "finished": finished, "policy": run.policy.version,
-        "model": run.model.model_id if run.model else "—",
+        "finished": finished, "policy": run.policy.label,
+        "model": run.model.label if run.model else "—",
     }  # fmt: skip
     sheet.merge_range(1, 0, 1, last_col, safe(facts), book.add_format({"align": "left"}))
     _headers(book, sheet, 3, columns)
@@ -211,18 +232,18 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
         row = 3 + n
         fmt = cell if r.final_yuan > 0 else declined
         sheet.write_number(row, 0, n, cell)
-        for col, value in enumerate((r.household_no, r.name, r.id_masked, r.grade), start=1):
+        for col, value in enumerate(_who_cells(r), start=1):
             sheet.write_string(row, col, safe(value), fmt)
         _decision_cells(sheet, row, r, routes, cell, money)
-        sheet.write_string(row, 12, safe(_reason(r, stops)), fmt)
+        sheet.write_string(row, last_col, safe(_reason(r, stops)), fmt)
 
     # totals
     granted = [r for r in rows if r.final_yuan > 0]
     totals = [
         (_("Persons"), len(rows)),
         (_("Persons granted"), len(granted)),
-        (_("Households granted"), len({r.household_id for r in granted})),
-        (_("Credit households"), len({r.household_id for r in rows if r.credit_household})),
+        (_("Households granted"), len({r.household_id for r in granted} - {""})),
+        (_("Credit households"), len({r.household_id for r in rows if r.credit_household} - {""})),
         (_("Total final amount (yuan)"), sum(r.final_yuan for r in granted)),
     ]
     row += 2
@@ -242,7 +263,7 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
         sheet.merge_range(row, 0, row, 2, label, book.add_format({"bold": True}))
         for col in range(3, 7):
             sheet.write_blank(row, col, None, line)
-    sheet.freeze_panes(4, 3)
+    sheet.freeze_panes(4, 4)
     sheet.repeat_rows(3)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4

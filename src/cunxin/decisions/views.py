@@ -25,13 +25,20 @@ from cunxin.audit.models import AuditEvent
 from cunxin.credit.decide import PolicyError, compile_policy
 from cunxin.credit.policy import from_data
 from cunxin.decisions import api
-from cunxin.decisions.actions import applicant_for, do_propose, policy_in_force
+from cunxin.decisions.actions import (
+    applicant_for,
+    do_propose,
+    policy_in_force,
+    zero_amount_refusal,
+)
 from cunxin.decisions.explain import explain, yuan
-from cunxin.decisions.models import OPEN, Decision, Status
+from cunxin.decisions.models import OPEN, Decision, ModelVersion, Status
+from cunxin.evaluation.models import RoundKind, Verdict
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import Scope, staff_view
 from cunxin.pool.models import Person
 from cunxin.project.templatetags.cunxin import flag_label, verdict_label
+from cunxin.visits.models import VisitMember
 
 PAGE_SIZE = 25
 # The audit actions of a decision (decisions/actions.py), as its history shows them.
@@ -71,7 +78,33 @@ def credit_context(scope: Scope, person: Person) -> dict:
         "why": explain(latest) if latest else [], "can_propose": can_propose,
         "preview": preview, "preview_amounts": _amounts(preview) if preview else [],
         "preview_why": explain(preview) if preview else [], "preview_error": preview_error,
-        "policy": version,
+        "policy": version, "zero_amount": zero_amount_refusal(),
+        "evaluation": app_evaluation(person), "weak_model": _weak_active_model(),
+    }  # fmt: skip
+
+
+def app_evaluation(person: Person) -> dict | None:
+    """The app's own evaluation of the person — the latest signed-off verdict, as the
+    latest visit corrected it (what a decision reads, `inputs.load`) — or None before
+    sign-off. It replaces the pool's `evaluation:` tags on the 360 page, which were
+    computed when the pool was built and say 未评议 whatever the app did since. Two
+    queries."""
+    verdict = (
+        Verdict.objects.filter(person=person, round__kind=RoundKind.SIGN_OFF,
+                               round__closed_at__isnull=False)
+        .select_related("round")
+        .order_by("-round__closed_at", "-pk")
+        .first()
+    )  # fmt: skip
+    if verdict is None:
+        return None
+    color, amount, corrected = verdict.color, verdict.amount_yuan, False
+    visited = VisitMember.objects.filter(person=person).order_by("-visit__at", "-pk").first()
+    if visited is not None and visited.after:
+        color, amount, corrected = visited.after.get("color", color), visited.after.get("amount_yuan"), True  # fmt: skip
+    return {
+        "color": color, "label": verdict_label(color), "amount": yuan(amount) if amount is not None else "",
+        "corrected": corrected, "signed_off_at": verdict.round.closed_at,
     }  # fmt: skip
 
 
@@ -83,6 +116,13 @@ def _amounts(d) -> list[tuple[str, str, str]]:
         (_("Survey amount"), yuan(d.survey_yuan), "amount-survey"),
         (_("Final amount"), yuan(d.final_yuan), "amount-final"),
     ]
+
+
+def _weak_active_model() -> ModelVersion | None:
+    """The active model, when its holdout AUC is not above the intercept-only baseline
+    (it ranks no better than chance): the credit section says so."""
+    model = ModelVersion.objects.filter(active=True).first()
+    return model if model is not None and model.beats_baseline is False else None
 
 
 @require_POST
@@ -185,7 +225,7 @@ def _inputs(d: Decision) -> list[tuple[str, str]]:
         (_("Evaluation amount"), yuan(i.get("evaluation_yuan"))),
         (_("Survey amount"), yuan(i.get("survey_yuan"))),
         (_("Model score"), "—" if score is None else f"{score:g}"),
-        (_("Model"), i.get("model") or "—"),
+        (_("Model"), d.model.label if d.model_id else "—"),
         (_("Household income"), yuan(i.get("income_yuan"))),
         (_("Household assets"), yuan(i.get("assets_yuan"))),
         (_("Household liabilities"), yuan(i.get("liabilities_yuan"))),

@@ -495,9 +495,14 @@ def do_change_verdict(
     actor, rnd: Round, person: Person, *, color: str, amount_yuan: int | None, reason: str
 ) -> VerdictChange:
     """复评: change one person's first-round verdict in the open re-review round, with a
-    reason. Changing it again replaces the change (the audit trail keeps each one)."""
+    reason. Changing it again replaces the change (the audit trail keeps each one). A
+    person outside the actor's scope (a CM's grids) is as unknown as one that does not
+    exist."""
     require_manager(actor, rnd.project)
-    staff = scope_for(actor).staff
+    scope = scope_for(actor)
+    staff = scope.staff
+    if not scope.persons().filter(uid=person.uid).exists():
+        raise ValidationError(_("Choose a person."))
     policy = policy_of(rnd.project.policy)
     if rnd.kind != RoundKind.RE_REVIEW:
         raise ValidationError(_("Verdicts are changed in the re-review round."))

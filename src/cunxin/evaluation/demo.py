@@ -19,6 +19,7 @@ from cunxin.evaluation.models import PanelRole, Project, Review, ReviewStatus, R
 from cunxin.org import actions as org_actions
 from cunxin.org.demo import SYSTEM_ADMIN
 from cunxin.org.models import Role, Staff, Village
+from cunxin.org.scope import scope_for
 from cunxin.pool.models import Person
 
 SIMULATED = "模拟评议员"
@@ -59,9 +60,13 @@ def setup_demo_evaluation() -> list[str]:
     lines = []
     for project in Project.objects.filter(closed_at__isnull=True).select_related("village"):
         tasks = project.visit_tasks.count()
+        mine = project.visit_tasks.filter(
+            assigned_to=cm, household__in=scope_for(cm.user).households()
+        ).count()
         lines.append(
             f"{project.village}: {project.get_stage_display()}"
-            + (f", {tasks} visit tasks for cm (SIMULATED panel reviews)" if tasks else
+            + (f", {tasks} visit tasks (SIMULATED panel reviews): {mine} on cm's grid, "
+               f"{tasks - mine} waiting with cm until bm assigns their grids" if tasks else
                ", first round open for the evaluator")
         )  # fmt: skip
     return lines

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from cunxin.evaluation.policy import EvaluationPolicy
+
+# the version id of the built-in DESIGN.md §5 evaluation policy
+DEFAULT_VERSION = EvaluationPolicy.version
 
 
 class PolicyVersion(models.Model):
@@ -31,6 +38,23 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+    @property
+    def name(self) -> str:
+        """The version as staff read it: HQ's name for it, "默认评议政策" for the built-in
+        DESIGN.md §5 defaults (whose internal id is "default-1")."""
+        return (
+            gettext("Default evaluation policy")
+            if self.version == DEFAULT_VERSION
+            else self.version
+        )
+
+    @property
+    def label(self) -> str:
+        """Name and date: "默认评议政策（2026-12-05 创建）" (local date)."""
+        return gettext("%(name)s (created %(date)s)") % {
+            "name": self.name, "date": timezone.localtime(self.created_at).strftime("%Y-%m-%d"),
+        }  # fmt: skip
 
 
 class Stage(models.TextChoices):

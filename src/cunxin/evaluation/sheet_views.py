@@ -1,6 +1,8 @@
 """Paper evaluation sheets on the bank's side: download a panel member's sheet for the open
 first round, upload it filled in (`cunxin.evaluation.sheets`). Staff who may write, with
-the project's village in scope; the read-only role gets 403, anyone else 404."""
+the project's village in scope; the read-only role gets 403, anyone else 404. A sheet
+holds the persons of the user's scope (a CM with grids: those grids' households), and an
+upload stores reviews of those persons only."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ def _page(request: HttpRequest, project: Project, *, error: str = "", result=Non
         "project": project, "round": rnd, "round_error": round_error, "panel": panel,
         "error": error, "result": result, "max_mb": sheets.MAX_UPLOAD_BYTES // (1024 * 1024),
         "chosen": request.POST.get("member", ""),
+        "whole_village": request.scope.sees_whole_village(project.village_id),
     }, status=status)  # fmt: skip
 
 
@@ -88,7 +91,7 @@ def sheet_export(request: HttpRequest, pk: int, member: int) -> HttpResponse:
         rnd = sheets.open_first_round(project)
     except ValidationError as e:
         return _page(request, project, error=" ".join(e.messages), status=400)
-    content = sheets.export_sheet(project, rnd, seat)
+    content = sheets.export_sheet(project, rnd, seat, request.scope)
     sheets.log_sheet_export(request.user, project, seat)
     response = HttpResponse(content, content_type=sheets.XLSX_TYPE)
     # no personal data in the name: the project and the seat, by number

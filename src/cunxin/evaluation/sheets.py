@@ -44,6 +44,7 @@ from cunxin.evaluation.models import (
 )
 from cunxin.evaluation.policy import EvaluationPolicy
 from cunxin.lib.masking import mask_id_for_evaluator
+from cunxin.org.scope import Scope, scope_for
 from cunxin.pool.models import AccessLog, Person
 from cunxin.pool.views import _sheet_name
 
@@ -109,11 +110,13 @@ def columns(policy: EvaluationPolicy) -> list[Column]:
     return cols
 
 
-def sheet_persons(project: Project):
-    """The village's living household members, in the sheet's order (group, household
-    number, member). One query when iterated."""
+def sheet_persons(project: Project, scope: Scope | None = None):
+    """The village's living household members — of them, those in `scope` (a CM's grids)
+    when given — in the sheet's order (group, household number, member). One query when
+    iterated."""
+    persons = Person.objects.all() if scope is None else scope.persons()
     return (
-        Person.objects.filter(
+        persons.filter(
             village_id=project.village_id, retired_at__isnull=True,
             household__isnull=False, household__retired_at__isnull=True,
         )
@@ -168,13 +171,16 @@ def _locked_rows(
 
 
 # --- export --------------------------------------------------------------------------------
-def export_sheet(project: Project, round: Round, member: PanelMember) -> bytes:
-    """The member's paper sheet for the round as .xlsx bytes. The caller has checked the
-    user may export it and writes the access-log row (`log_sheet_export`)."""
+def export_sheet(
+    project: Project, round: Round, member: PanelMember, scope: Scope | None = None
+) -> bytes:
+    """The member's paper sheet for the round as .xlsx bytes, of the persons in `scope`
+    (all of the village without one). The caller has checked the user may export it and
+    writes the access-log row (`log_sheet_export`)."""
     rnd = round
     policy = actions.policy_of(project.policy)
     cols = columns(policy)
-    persons = list(sheet_persons(project))
+    persons = list(sheet_persons(project, scope))
     locked = _locked_rows(rnd, member, persons, policy)
     buffer = io.BytesIO()
     # Cells hold data, never formulas or links: a name such as "=HYPERLINK(...)" stays text.
@@ -276,7 +282,7 @@ def _write_instructions(book, sheet, project, rnd, member, policy: EvaluationPol
         (_("Village: %(village)s") % {"village": project.village.name}, None),
         (_("Round: %(round)s") % {"round": rnd.get_kind_display()}, None),
         (_("Panel member: %(name)s") % {"name": member.staff.display_name}, None),
-        (_("Policy version: %(version)s") % {"version": policy.version}, None),
+        (_("Policy version: %(version)s") % {"version": project.policy.label}, None),
         (_("Exported: %(at)s") % {"at": timezone.localtime().strftime("%Y-%m-%d %H:%M")}, None),
         ("", None),
         (_("How to fill in"), bold),
@@ -311,10 +317,10 @@ def _write_instructions(book, sheet, project, rnd, member, policy: EvaluationPol
 
 
 def log_sheet_export(actor, project: Project, member: PanelMember) -> None:
-    """The export in the access log, as a segment export is: masked values, how many rows.
-    `detail` is machine text, "evaluation-sheet project=<pk> member=<pk> rows=<n>". One
-    COUNT query."""
-    rows = sheet_persons(project).count()
+    """The export in the access log, as a segment export is: masked values, how many rows
+    (those in the actor's scope). `detail` is machine text, "evaluation-sheet
+    project=<pk> member=<pk> rows=<n>". One COUNT query."""
+    rows = sheet_persons(project, scope_for(actor)).count()
     AccessLog.objects.create(
         user=actor, kind=AccessLog.Kind.EXPORT, field="masked",
         reason=_("Paper evaluation sheet")[:200],
@@ -399,11 +405,11 @@ def import_sheet(actor, round: Round, member: PanelMember, file) -> ImportResult
     result = ImportResult()
     try:
         lines = _read(file, rnd, member, cols)
-        if len(lines) > sheet_persons(project).count() + EXTRA_ROWS:
+        if len(lines) > sheet_persons(project, scope_for(actor)).count() + EXTRA_ROWS:
             raise _SheetError(
                 "too_many_rows", _("The sheet has far more rows than the village has members.")
             )
-        filled = _check_rows(lines, project, member, policy, cols, result)
+        filled = _check_rows(lines, project, member, policy, cols, result, scope_for(actor))
         with transaction.atomic():
             _store(actor, rnd, member, filled, result)
     except _SheetError as e:
@@ -536,14 +542,17 @@ def _whole_number(value) -> int | None:
 
 def _check_rows(
     lines: list[tuple[int, dict]], project: Project, member: PanelMember,
-    policy: EvaluationPolicy, cols: list[Column], result: ImportResult,
+    policy: EvaluationPolicy, cols: list[Column], result: ImportResult, scope: Scope,
 ) -> list[_Filled]:  # fmt: skip
     """The rows a member filled in, checked cell by cell (the rules of do_save_review);
-    every problem lands in `result.errors`, empty rows in `result.skipped`."""
+    every problem lands in `result.errors`, empty rows in `result.skipped`. A row of a
+    person outside the uploader's scope (another grid) is an unknown row key: whoever
+    uploads a sheet stores only reviews of persons they may see."""
     fill_keys = [c.key for c in cols if c.fill]
     headers = {c.key: c.header for c in cols}
     uids = {_text(cells.get("uid")) for _n, cells in lines}
     persons = {p.uid: p for p in Person.objects.filter(uid__in=uids).select_related("household")}
+    visible = set(scope.persons().filter(uid__in=uids).values_list("uid", flat=True))
     conflicts: dict[str, Conflict | None] = {}
     seen: dict[str, int] = {}
     filled: list[_Filled] = []
@@ -560,7 +569,11 @@ def _check_rows(
         if not uid:
             error("no_key", _("The row key is missing: rows cannot be added to the sheet."))
             continue
-        if person is None:
+        if person is None or (
+            person.village_id == project.village_id
+            and person.retired_at is None
+            and uid not in visible
+        ):
             error("unknown_key", _("Unknown row key %(key)s.") % {"key": uid[:24]})
             continue
         if (

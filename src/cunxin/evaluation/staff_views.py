@@ -9,18 +9,29 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
-from cunxin.evaluation import actions
+from cunxin.evaluation import actions, results
 from cunxin.evaluation.aggregate import Review as RuleReview
 from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStatus, Round, RoundKind
 from cunxin.evaluation.reliability import alpha, flag_reviewers
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import staff_view
 from cunxin.pool.models import Person
+from cunxin.project.templatetags.cunxin import verdict_label
+
+RESULTS_PER_PAGE = 30
+# reliability.ReviewerFlag.kind, in words
+FLAG_KINDS = {
+    "inflates": gettext_lazy("suggests higher amounts than the peers"),
+    "deflates": gettext_lazy("suggests lower amounts than the peers"),
+    "favours_related": gettext_lazy("favours related households"),
+}
 
 
 def project_or_404(scope, pk: int) -> Project:
@@ -127,45 +138,88 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=400 if error else 200)  # fmt: skip
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_view
 def round_results(request: HttpRequest, pk: int) -> HttpResponse:
-    """A closed round: verdicts by colour, Krippendorff's alpha, flagged reviewers with
-    their evidence (404 while the round is open: back to back)."""
+    """A closed round: its verdicts of the persons in the user's scope, with their reasons,
+    by colour, group and name (POST: the filters and the page travel in the body, names
+    never in the URL; htmx gets the list fragment), the panel's agreement
+    (Krippendorff's alpha) and the reviewers who stand out, with the evidence that the
+    user may see (404 while the round is open: back to back)."""
     scope = request.scope
     try:
-        rnd = Round.objects.select_related("project__village").get(
+        rnd = Round.objects.select_related("project__village", "project__policy").get(
             pk=pk, project__village__in=scope.villages(), closed_at__isnull=False
         )
     except Round.DoesNotExist:
         raise Http404 from None
-    verdicts = rnd.verdicts.select_related("person").order_by("color", "person__name")
-    submitted = list(rnd.reviews.filter(status=ReviewStatus.SUBMITTED))
+    policy = actions.policy_of(rnd.project.policy)
+    visible = results.visible_verdicts(scope, rnd)
+    form = results.FilterForm(request.POST if request.method == "POST" else None, groups=results.groups_of(visible))  # fmt: skip
+    filters = form.filters()
+    page = Paginator(results.apply_filters(visible, filters), RESULTS_PER_PAGE).get_page(
+        form.page_number()
+    )
+    rows = list(page.object_list)
+    reasons = results.explain(rows, policy)
+    context = {
+        "round": rnd, "page": page, "form": form, "filters": filters,
+        "rows": [{
+            "verdict": v, "reasons": reasons.get(v.pk, []),
+            "amount": "" if v.amount_yuan is None else _("%(amount)s yuan") % {"amount": f"{v.amount_yuan:,}"},
+        } for v in rows],
+    }  # fmt: skip
+    if request.htmx:
+        return render(request, "evaluation/_verdicts.html", context)
+    flags = _reviewer_flags(scope, rnd)
+    return render(request, "evaluation/round.html", {
+        **context, "colors": results.color_counts(visible),
+        "color_choices": [(c, verdict_label(c)) for c in results.COLOR_ORDER],
+        "whole_village": scope.sees_whole_village(rnd.project.village_id),
+        "alpha_amount": flags["alpha_amount"], "alpha_negative": flags["alpha_negative"],
+        "flags": flags["flags"],
+    })  # fmt: skip
+
+
+def _reviewer_flags(scope, rnd: Round) -> dict:
+    """Krippendorff's alpha over every submitted review of the first round (the panel's
+    agreement, no person named: a re-review or sign-off carries the first round's
+    verdicts, so its agreement is the first round's) and the flagged reviewers; a flag's
+    evidence lists the persons the user sees, by name, and counts the others."""
+    reviewed = rnd if rnd.kind == RoundKind.FIRST else rnd.project.rounds.filter(kind=RoundKind.FIRST).first()  # fmt: skip
+    submitted = list(reviewed.reviews.filter(status=ReviewStatus.SUBMITTED)) if reviewed else []
     rule_reviews = [
         RuleReview(
-            str(r.reviewer_id),
-            r.person_id,
-            bool(r.knows_household),
-            frozenset(r.negative_items),
-            r.graded,
-            r.amount_yuan,
+            str(r.reviewer_id), r.person_id, bool(r.knows_household),
+            frozenset(r.negative_items), r.graded, r.amount_yuan,
         )
         for r in submitted
-    ]
+    ]  # fmt: skip
     names = {str(m.pk): m.staff.display_name for m in PanelMember.objects.filter(project=rnd.project).select_related("staff")}  # fmt: skip
-    flags = [(names.get(f.reviewer, f.reviewer), f) for f in flag_reviewers(rule_reviews)]
-    return render(request, "evaluation/round.html", {
-        "round": rnd, "verdicts": verdicts, "colors": Counter(v.color for v in verdicts),
-        "alpha_amount": alpha(rule_reviews), "alpha_negative": alpha(rule_reviews, "nominal"),
+    found = flag_reviewers(rule_reviews)
+    uids = {uid for f in found for uid, _own, _median in f.evidence}
+    persons = {p.uid: p for p in scope.persons().filter(uid__in=uids).only("uid", "name")}
+    flags = []
+    for f in found:
+        shown = [(persons[uid], own, median) for uid, own, median in f.evidence if uid in persons]
+        flags.append({
+            "name": names.get(f.reviewer, f.reviewer), "flag": f, "evidence": shown,
+            "hidden": len(f.evidence) - len(shown), "kind": FLAG_KINDS.get(f.kind, f.kind),
+            "deviation": f"{f.mean_relative_deviation:+.0%}",
+        })  # fmt: skip
+    return {
+        "alpha_amount": alpha(rule_reviews),
+        "alpha_negative": alpha(rule_reviews, "nominal"),
         "flags": flags,
-    })  # fmt: skip
+    }
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view
 def rereview(request: HttpRequest, pk: int) -> HttpResponse:
-    """复评: the first round's verdicts (grey, black and too-few-reviews first) with the
-    customer manager's changes; POST changes one person's verdict, with a reason."""
+    """复评: the first round's verdicts of the persons in the user's scope (black, grey and
+    too-few-reviews first, with their reasons, a page at a time: ?page=) with the customer
+    manager's changes; POST changes one person's verdict, with a reason."""
     scope = request.scope
     try:
         rnd = Round.objects.select_related("project__village", "project__policy").get(
@@ -196,14 +250,20 @@ def rereview(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("evaluation:rereview", pk=rnd.pk)
     first = rnd.project.rounds.get(kind=RoundKind.FIRST)
-    order = {"black": 0, "grey": 1, "insufficient": 2, "white": 3}
-    verdicts = sorted(
-        first.verdicts.select_related("person"),
-        key=lambda v: (order.get(v.color, 9), v.person.household_id or "", v.person.member_index),
+    policy = actions.policy_of(rnd.project.policy)
+    # the first round's verdicts of the persons in scope, grey, black and too few first
+    page = Paginator(results.visible_verdicts(scope, first), RESULTS_PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    changes = {c.person_id: c for c in rnd.changes.select_related("by")}
-    rows = [(v, changes.get(v.person_id)) for v in verdicts]
+    verdicts = list(page.object_list)
+    reasons = results.explain(verdicts, policy)
+    changes = {
+        c.person_id: c
+        for c in rnd.changes.filter(person_id__in=[v.person_id for v in verdicts]).select_related("by")
+    }  # fmt: skip
+    rows = [(v, changes.get(v.person_id), reasons.get(v.pk, [])) for v in verdicts]
     return render(request, "evaluation/rereview.html", {
-        "round": rnd, "rows": rows, "error": error, "colors": actions.VERDICT_COLORS,
-        "cap": actions.policy_of(rnd.project.policy).amount_cap_yuan,
+        "round": rnd, "rows": rows, "page": page, "error": error,
+        "colors": actions.VERDICT_COLORS, "cap": policy.amount_cap_yuan,
+        "whole_village": scope.sees_whole_village(rnd.project.village_id),
     }, status=400 if error else 200)  # fmt: skip

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cunxin.audit.chain import record
 from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village
 from cunxin.org.scope import scope_for
+from cunxin.org.signals import assignments_changed
 
 
 def _snapshot(staff: Staff) -> dict:
@@ -167,6 +168,7 @@ def do_assign(
         )
         record(actor, "org.assignment.open", a,
                after={"staff": staff.user.username, "village": a.village_id, "grid": a.grid_id})  # fmt: skip
+        assignments_changed.send(Assignment, actor=actor, villages=[area_village.code])
     return a
 
 
@@ -186,7 +188,11 @@ def do_end_assignment(actor, assignment: Assignment) -> Assignment:
 
 
 def _end(actor, assignment: Assignment) -> None:
+    """End an open assignment (in the caller's transaction); the apps that follow who
+    holds what (visit tasks) are told."""
     assignment.valid_to, assignment.ended_by = timezone.now(), actor
     assignment.save(update_fields=["valid_to", "ended_by"])
     record(actor, "org.assignment.end", assignment,
            before={"valid_to": None}, after={"valid_to": assignment.valid_to})  # fmt: skip
+    village = assignment.village_id or Grid.objects.get(pk=assignment.grid_id).village_id
+    assignments_changed.send(Assignment, actor=actor, villages=[village])

@@ -92,6 +92,13 @@ class Scope:
             )
         return qs.none()
 
+    def sees_whole_village(self, village_id: str) -> bool:
+        """Whether every household of the village is in scope (HQ, the branch's manager, a
+        CM assigned the village), not only some of its grids. At most one query."""
+        if self.role == Role.CUSTOMER_MANAGER:
+            return village_id in self._assigned[0]
+        return self.villages().filter(pk=village_id).exists()
+
     def grids(self) -> QuerySet[Grid]:
         qs = Grid.objects.filter(retired_at__isnull=True)
         if self.role == Role.CUSTOMER_MANAGER:

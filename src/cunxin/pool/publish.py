@@ -49,6 +49,7 @@ from cunxin.jobs.worker import on_beat
 from cunxin.lib import crypto
 from cunxin.lib.masking import mask_id_for_staff, mask_phone
 from cunxin.pool.models import PublishRun
+from cunxin.pool.signals import published
 
 Progress = Callable[[str, int, int], None]
 BATCH = 20_000
@@ -692,5 +693,6 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
             run.published_by, "pool.publish", run,
             after={"pool_run_id": run.pool_run_id, "counts": counts},
         )  # fmt: skip
+        published.send(PublishRun, actor=run.published_by, run=run)
     if progress:
         progress("publish", len(TABLES), len(TABLES))

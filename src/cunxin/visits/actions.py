@@ -1,4 +1,13 @@
-"""Visit tasks from a signed-off evaluation, and recording a visit.
+"""Visit tasks from a signed-off evaluation, who holds them, and recording a visit.
+
+A task goes to the customer manager who holds the household — the CM of its grid, else
+the CM of its village — and follows the household: when a branch manager opens or ends
+an assignment (`org.signals.assignments_changed`) or a publish moves a household, the
+open tasks move to whoever holds them now (audited, `visits.task.reassign`). A task whose
+household nobody holds stays with the project's responsible CM, marked for the branch
+manager (`unheld_tasks`): the household page is not in that CM's scope until the grid is
+assigned. A household published after sign-off gets its task then
+(`tasks_for_late_households`).
 
 The survey amount is pre-filled per DESIGN.md §5: with min(evaluation, model amount) once
 a model amount exists (the credit-decision work), until then with the evaluation amount.
@@ -8,17 +17,18 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
-from cunxin.evaluation.actions import VERDICT_COLORS, store_photo
-from cunxin.evaluation.models import Project, Round, Verdict
+from cunxin.evaluation.actions import VERDICT_COLORS, policy_of, store_photo
+from cunxin.evaluation.models import Project, Round, RoundKind, Verdict
 from cunxin.evaluation.policy import EvaluationPolicy
 from cunxin.lib.geo import distance_m
 from cunxin.org.models import Assignment, Role, Staff
@@ -47,8 +57,9 @@ def make_visit_tasks(
 ) -> int:
     """Visit tasks for the village after sign-off: every grey or insufficient household,
     every one with an amount above the threshold, and `visit_sample_share` of the other
-    households with an evaluation (all-black households are refused, not visited).
-    Returns how many tasks were made."""
+    households with an evaluation (all-black households are refused, not visited). Each
+    goes to the CM who holds the household (`holder_for`), else the project's responsible
+    CM. Returns how many tasks were made."""
     rng = rng or random.SystemRandom()
     by_household: dict[str, list[Verdict]] = {}
     for v in rnd.verdicts.select_related("person"):
@@ -65,40 +76,176 @@ def make_visit_tasks(
     n_sample = min(len(rest), math.ceil(policy.visit_sample_share * len(rest)))
     for uid in rng.sample(rest, n_sample):
         chosen[uid] = [str(TaskReason.SAMPLE)]
+    return _create_tasks(project, rnd, chosen)
+
+
+def _create_tasks(project: Project, rnd: Round, chosen: dict[str, list[str]]) -> int:
     households = Household.objects.in_bulk(list(chosen))
-    grids, fallback = _grid_managers(project)
+    holding = holdings([project.village_id])[project.village_id]
     now = timezone.now()
     VisitTask.objects.bulk_create(
         VisitTask(
             project=project, round=rnd, household_id=uid, reasons=reasons, created_at=now,
-            assigned_to_id=grids.get(households[uid].grid_id, fallback),
+            assigned_to_id=holder_for(households[uid], holding) or project.responsible_id,
         )
         for uid, reasons in chosen.items()
     )  # fmt: skip
     return len(chosen)
 
 
-def _grid_managers(project: Project) -> tuple[dict[str, int], int]:
-    """(grid code → the customer manager assigned to it, the CM for households on grids
-    with nobody: the village's CM, else the project's responsible CM)."""
-    open_ = Assignment.objects.filter(
-        valid_to__isnull=True, staff__role=Role.CUSTOMER_MANAGER,
-        staff__branch_id=project.village.branch_id,
-    ).order_by("valid_from")  # fmt: skip
-    village_cm = (
-        open_.filter(village_id=project.village_id).values_list("staff_id", flat=True).first()
+# --- who holds a household ---------------------------------------------------------------
+@dataclass
+class Holding:
+    """A village's open customer-manager assignments: who holds each grid, who holds the
+    village itself (staff pks, longest-standing first)."""
+
+    grids: dict[str, list[int]] = field(default_factory=dict)
+    village: list[int] = field(default_factory=list)
+
+    def holders(self, household: Household) -> list[int]:
+        """The CMs who hold the household: those of its grid, else those of its village.
+        A grid is the more specific assignment, so its CM wins over the village's."""
+        return self.grids.get(household.grid_id or "", []) or self.village
+
+
+def holdings(village_ids) -> dict[str, Holding]:
+    """village code → its Holding, counting the CMs of the village's branch only (a CM
+    serves their own branch, `org.actions.do_assign`). One query."""
+    village_ids = list(village_ids)
+    out = {code: Holding() for code in village_ids}
+    rows = (
+        Assignment.objects.filter(valid_to__isnull=True, staff__role=Role.CUSTOMER_MANAGER)
+        .filter(Q(village_id__in=village_ids) | Q(grid__village_id__in=village_ids))
+        .select_related("grid__village", "village", "staff")
+        .order_by("valid_from", "pk")
     )
-    grids = dict(
-        open_.filter(grid__village_id=project.village_id).values_list("grid_id", "staff_id")
+    for a in rows:
+        village = a.village or a.grid.village
+        if a.staff.branch_id != village.branch_id:
+            continue
+        if a.grid_id:
+            out[village.code].grids.setdefault(a.grid_id, []).append(a.staff_id)
+        else:
+            out[village.code].village.append(a.staff_id)
+    return out
+
+
+def holder_for(household: Household, holding: Holding, current: int | None = None) -> int | None:
+    """Who should have the household's task: `current` if they still hold it (a task does
+    not hop between two CMs of one grid), else the longest-standing holder; None when
+    nobody holds the household."""
+    holders = holding.holders(household)
+    if current in holders:
+        return current
+    return holders[0] if holders else None
+
+
+def held_q() -> Q:
+    """Tasks whose household some customer manager holds (its grid, or its village)."""
+    open_ = Assignment.objects.filter(valid_to__isnull=True, staff__role=Role.CUSTOMER_MANAGER)
+    return Q(household__grid_id__in=open_.filter(grid__isnull=False).values("grid_id")) | Q(
+        household__village_id__in=open_.filter(village__isnull=False).values("village_id")
     )
-    return grids, village_cm or project.responsible_id
+
+
+def unheld_tasks(scope) -> QuerySet[VisitTask]:
+    """Open tasks in the user's villages whose household nobody holds: they wait with the
+    project's responsible CM until the branch manager assigns the grid (for a branch
+    manager's to-dos)."""
+    return VisitTask.objects.filter(
+        done_at__isnull=True, project__village__in=scope.villages()
+    ).exclude(held_q())
+
+
+def reassign_open_tasks(actor, village_ids) -> int:
+    """Move the open tasks of the villages to the CM who now holds each household (or,
+    when nobody does, to the project's responsible CM), each move audited. Runs in the
+    caller's transaction (an assignment opened or ended, a publish). Returns how many
+    moved."""
+    village_ids = list(village_ids)
+    tasks = list(
+        VisitTask.objects.select_for_update(of=("self",))
+        .filter(done_at__isnull=True, project__village_id__in=village_ids)
+        .select_related("household", "project")
+        .order_by("pk")
+    )
+    if not tasks:
+        return 0
+    holding = holdings(village_ids)
+    moved = 0
+    for task in tasks:
+        h = task.household
+        wanted = holder_for(h, holding[task.project.village_id], task.assigned_to_id)
+        wanted = wanted or task.project.responsible_id
+        if wanted == task.assigned_to_id:
+            continue
+        before = task.assigned_to_id
+        task.assigned_to_id = wanted
+        task.save(update_fields=["assigned_to"])
+        record(actor, "visits.task.reassign", task,
+               before={"assigned_to": before},
+               after={"assigned_to": wanted, "held": bool(holding[task.project.village_id].holders(h))})  # fmt: skip
+        moved += 1
+    return moved
+
+
+def on_assignments_changed(sender, *, actor, villages, **kwargs) -> None:
+    """`org.signals.assignments_changed`: the open tasks follow the households."""
+    reassign_open_tasks(actor, villages)
+
+
+def tasks_for_late_households(actor) -> int:
+    """After a publish: a household that appeared in a village after its evaluation was
+    signed off (a family split, a move) and whose members have signed-off verdicts gets
+    the task sign-off would have given it — for a grey or insufficient member or an
+    amount above the threshold; the random sample is not drawn again. A household
+    without any signed-off verdict gets none: its members were not evaluated and need an
+    evaluation first. Then the open tasks of those villages follow the households (a
+    household moved to another grid). Returns how many tasks were made."""
+    made = 0
+    signed = (
+        Round.objects.filter(kind=RoundKind.SIGN_OFF, closed_at__isnull=False,
+                             project__closed_at__isnull=True)
+        .select_related("project__policy", "project__village")
+    )  # fmt: skip
+    villages = []
+    for rnd in signed:
+        project = rnd.project
+        villages.append(project.village_id)
+        tasked = VisitTask.objects.filter(project=project).values("household_id")
+        by_household: dict[str, list[Verdict]] = {}
+        for v in rnd.verdicts.filter(
+            person__household__isnull=False, person__household__retired_at__isnull=True,
+            person__retired_at__isnull=True, person__household__village_id=project.village_id,
+        ).exclude(person__household_id__in=tasked).select_related("person"):  # fmt: skip
+            by_household.setdefault(v.person.household_id, []).append(v)
+        policy = policy_of(project.policy)
+        chosen = {
+            uid: reasons
+            for uid, verdicts in sorted(by_household.items())
+            if (reasons := task_reasons(verdicts, policy))
+        }
+        if chosen:
+            made += _create_tasks(project, rnd, chosen)
+            record(actor, "visits.task.late", project, after={"round": rnd.pk, "households": sorted(chosen)})  # fmt: skip
+    if villages:
+        reassign_open_tasks(actor, villages)
+    return made
+
+
+def on_publish(sender, *, actor, run, **kwargs) -> None:
+    """`pool.signals.published`: tasks for households published after sign-off."""
+    tasks_for_late_households(actor)
 
 
 def my_tasks(staff: Staff, here: tuple[float, float] | None = None, *, done: bool = False):
     """The CM's open (or done) tasks; with `here` (lat, lon) nearest first, each with its
-    distance in metres (None for a household without a location, listed last)."""
+    distance in metres (None for a household without a location, listed last). Each
+    task has `held` set: whether some CM holds its household (False: it waits with the
+    project's responsible CM for the branch manager to assign the grid)."""
     tasks = list(
         VisitTask.objects.filter(assigned_to=staff, done_at__isnull=not done)
+        .annotate(held=ExpressionWrapper(held_q(), output_field=BooleanField()))
         .select_related("household__group", "project__village")
         .order_by("project__village_id", "household__group_id", "household__household_no")
     )
@@ -150,6 +297,17 @@ def survey_prefill(verdict: Verdict | None) -> int | None:
     return verdict.amount_yuan if verdict is not None else None
 
 
+ADULT_AGE = 18
+
+
+def is_minor(person: Person) -> bool:
+    """Under 18 by year of birth (`Person.age`): a minor is recorded as a member of the
+    household but is not asked about (no survey amount, no confirmation): credit is for
+    adults."""
+    age = person.age()
+    return age is not None and age < ADULT_AGE
+
+
 def task_for(user, pk: int) -> VisitTask:
     """A visit task the user may see: their own, or any in scope for a branch manager,
     HQ or an analyst (404-like refusal otherwise)."""
@@ -166,7 +324,8 @@ def task_for(user, pk: int) -> VisitTask:
 
 def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationPolicy) -> Visit:
     """Record the visit of the task's household: all members, each confirmed or not, with
-    a survey amount; corrections keep the signed-off verdict next to the new one. Only
+    a survey amount; corrections keep the signed-off verdict next to the new one. A minor
+    (`is_minor`) is recorded unconfirmed (not asked) and without a survey amount. Only
     the assigned customer manager records it, once."""
     staff = scope_for(actor).staff
     if staff is None or staff.pk != task.assigned_to_id:
@@ -185,9 +344,14 @@ def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationP
     verdicts = signed_off(task)
     errors = []
     rows = []
+    minors = {uid for uid, person in members.items() if is_minor(person)}
     for uid, person in members.items():
         m = found[uid]
         verdict = verdicts.get(uid)
+        if uid in minors:
+            if m.survey_amount_yuan is not None:
+                errors.append(_("%(name)s is a minor: no survey amount.") % {"name": person.name})
+            m = replace(m, confirmed=False)  # not asked
         if m.survey_amount_yuan is not None and not (
             0 <= m.survey_amount_yuan <= policy.amount_cap_yuan
         ):
@@ -232,6 +396,7 @@ def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationP
         record(actor, "visits.visit.record", visit, after={
             "task": task.pk, "mode": form.mode, "photos": len(form.photos),
             "corrected": [r.person_id for r in rows if r.after],
-            "unconfirmed": [r.person_id for r in rows if not r.confirmed],
+            "unconfirmed": [r.person_id for r in rows if not r.confirmed and r.person_id not in minors],
+            "minors": sorted(minors),
         })  # fmt: skip
     return visit

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -39,7 +40,11 @@ def tasks(request: HttpRequest) -> HttpResponse:
     done = (
         actions.my_tasks(scope.staff, done=True)[:20] if scope.role == Role.CUSTOMER_MANAGER else []
     )
-    return render(request, "visits/tasks.html", {"rows": rows, "here": here, "done": done})
+    # tasks whose household nobody holds wait with the responsible CM, listed apart
+    return render(request, "visits/tasks.html", {
+        "rows": [r for r in rows if r[0].held], "waiting": [r for r in rows if not r[0].held],
+        "here": here, "done": done,
+    })  # fmt: skip
 
 
 def _task_or_404(request: HttpRequest, pk: int) -> VisitTask:
@@ -78,6 +83,11 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The visit is recorded."))
             return redirect("visits:tasks")
     recorded = Visit.objects.filter(task=task).prefetch_related("members__person", "photos").first()
+    for p in members + ([m.person for m in recorded.members.all()] if recorded else []):
+        p.minor = actions.is_minor(p)
+    # where the user goes next (the household, each member's 360 to propose credit): only
+    # links that open for them
+    in_scope = request.scope.households().filter(uid=task.household_id).exists()
     rows = [
         (p, verdicts.get(p.uid), actions.survey_prefill(verdicts.get(p.uid)), _typed(request, p))
         for p in members
@@ -86,6 +96,7 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
         "task": task, "rows": rows, "recorded": recorded, "error": error, "policy": policy,
         "modes": Mode.choices, "can_record": request.scope.staff.pk == task.assigned_to_id,
         "typed_mode": request.POST.get("mode", ""), "typed_notes": request.POST.get("notes", ""),
+        "in_scope": in_scope, "members": members,
     }, status=400 if error else 200)  # fmt: skip
 
 
@@ -152,11 +163,18 @@ def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
 @require_GET
 @staff_view
 def project_tasks(request: HttpRequest, pk: int) -> HttpResponse:
-    """A project's visit tasks with who does them and how far they are."""
+    """A project's visit tasks with who does them and how far they are; the open tasks
+    whose household nobody holds are marked (the branch manager assigns the grid)."""
     scope = request.scope
     project = project_or_404(scope, pk)
-    rows = project.visit_tasks.select_related("household", "assigned_to").order_by(
-        "done_at", "household__group_id", "household__household_no"
+    rows = (
+        project.visit_tasks.select_related("household", "assigned_to")
+        .annotate(held=ExpressionWrapper(actions.held_q(), output_field=BooleanField()))
+        .order_by("done_at", "household__group_id", "household__household_no")
     )
     done = sum(1 for t in rows if t.done_at)
-    return render(request, "visits/project.html", {"project": project, "rows": rows, "done": done})
+    waiting = sum(1 for t in rows if not t.done_at and not t.held)
+    return render(request, "visits/project.html", {
+        "project": project, "rows": rows, "done": done, "waiting": waiting,
+        "can_assign": scope.can_assign,
+    })  # fmt: skip

@@ -164,5 +164,18 @@ def task_reason(reason: str) -> str:
 
 
 @register.filter
+def distance(metres) -> str:
+    """A distance in metres as people read it: "999 米" below one kilometre (after
+    rounding to the metre), then kilometres with one decimal ("1.1 公里", "12.3 公里");
+    "—" when unknown."""
+    if metres is None or metres == "":
+        return "—"
+    whole = round(float(metres))
+    if whole < 1000:
+        return _("%(n)s m") % {"n": whole}
+    return _("%(n)s km") % {"n": f"{float(metres) / 1000:,.1f}"}
+
+
+@register.filter
 def split(text: str) -> list[str]:
     return text.split()

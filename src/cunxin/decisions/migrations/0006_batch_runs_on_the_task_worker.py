@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("decisions", "0004_policy_drafts"),
+        ("decisions", "0005_default_policy_effective_date"),
     ]
 
     operations = [
