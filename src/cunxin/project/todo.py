@@ -30,10 +30,11 @@ class Todo:
     label: Promise
     count: int
     url: str
+    to_act: bool = True  # False for a figure to know, not an item to deal with
 
     @property
     def waiting(self) -> bool:
-        return self.count > 0
+        return self.to_act and self.count > 0
 
 
 def _decisions(scope: Scope, status: str) -> int:
@@ -55,7 +56,8 @@ def todos_for(scope: Scope) -> list[Todo]:
             Todo("referred-back", _("Decisions referred back"),
                  _decisions(scope, Status.REFERRED_BACK),
                  _url("decisions:list", f"status={Status.REFERRED_BACK}")),
-            Todo("villages", _("My villages"), scope.villages().count(), _url("pool:villages")),
+            Todo("villages", _("My villages"), scope.villages().count(), _url("pool:villages"),
+                 to_act=False),
         ]  # fmt: skip
     if role == Role.BRANCH_MANAGER:
         return [
