@@ -153,6 +153,29 @@ def test_each_roles_navigation_and_home_fit_a_phone(live_server, phone_page, ban
 
 
 # --- the audit trail and an error page ------------------------------------------------------
+def test_the_audit_trail_fits_a_phone(live_server, phone_page, bank, shot):  # noqa: F811 (test_browser's fixtures)
+    from cunxin.audit.chain import record
+    from cunxin.pool.models import Segment
+
+    cm = bank.users["cm_a"]
+    segment = Segment.objects.create(name="黑名单户", colors=["black"], created_by=cm)
+    record(cm, "pool.segment.create", segment)
+    record(bank.users["bm_a"], "org.assignment.open", cm.staff.assignments.first())
+    record(bank.users["hq_admin"], "keys.rotate", object_type="keys", object_id="k2")
+    page, base = phone_page, live_server.url
+    sign_in(page, base, "hq_admin")
+
+    page.goto(f"{base}/audit/")
+    assert page.get_by_test_id("event").count() == 3
+    text = page.locator("main").inner_text()
+    assert "pool.segment" not in text and "keys" not in text
+    assert_no_small_targets(page, "main ol a[href]")
+    assert_fits_phone_width(page)
+    shot(page, "p20-audit.png")
+    page.get_by_test_id("event").last.locator("a").click()
+    page.wait_for_url(f"{base}/pool/segments/{segment.pk}/")
+
+
 def test_an_address_outside_the_area_is_the_chinese_404(live_server, phone_page, bank, shot):  # noqa: F811 (test_browser's fixtures)
     page, base = phone_page, live_server.url
     sign_in(page, base, "cm_a")
