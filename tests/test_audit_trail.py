@@ -174,3 +174,16 @@ def test_times_are_shown_in_local_time(as_user, world, monkeypatch):
 @pytest.mark.parametrize("role", ["bm_a", "cm_a"])
 def test_the_trail_stays_heads_office(as_user, role):
     assert as_user(role).get("/audit/").status_code == 404
+
+
+def test_a_models_date_is_its_local_date(as_user, world, monkeypatch):
+    from cunxin.decisions.models import ModelVersion
+
+    model = ModelVersion.objects.create(model_id="m", data={}, created_by="test")
+    late = dt.datetime(2026, 12, 4, 18, 30, tzinfo=dt.UTC)  # 12-05 02:30 in Shanghai
+    ModelVersion.objects.filter(pk=model.pk).update(created_at=late)
+    record(None, "decisions.model.publish", model)
+
+    html = as_user("hq_admin").get("/audit/").content.decode()
+
+    assert events(html)[0]["object"] == f"评分模型 #{model.pk} · 2026-12-05"

@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from cunxin.audit.chain import verify
@@ -72,7 +73,7 @@ SHOWN: dict[str, Shown] = {
                                 lambda o: _u("decisions:batch", o.pk)),
     "decisions.creditpolicyversion": Shown(lambda o: o.version,
                                            lambda o: _u("decisions:policy", o.pk)),
-    "decisions.modelversion": Shown(lambda o: f"#{o.pk} · {o.created_at:%Y-%m-%d}",
+    "decisions.modelversion": Shown(lambda o: f"#{o.pk} · {localtime(o.created_at):%Y-%m-%d}",
                                     lambda o: _u("decisions:models")),
 }  # fmt: skip
 
