@@ -17,6 +17,10 @@ ACTION_LABELS = {
     "auth.code_login": pgettext_lazy("audit action", "Signed in with a one-time code"),
     "admin.user.password": pgettext_lazy("audit action", "Password set in admin"),
     "keys.rotate": pgettext_lazy("audit action", "Personal-data keys rotated"),
+    # background work (the task worker)
+    "jobs.run.interrupt": pgettext_lazy(
+        "audit action", "Run marked interrupted (its worker stopped)"
+    ),
     # the bank's organisation
     "org.branch.create": pgettext_lazy("audit action", "Branch created"),
     "org.village.branch": pgettext_lazy("audit action", "Village moved to a branch"),
@@ -26,6 +30,8 @@ ACTION_LABELS = {
     "org.assignment.end": pgettext_lazy("audit action", "Assignment ended"),
     # the customer pool
     "pool.publish": pgettext_lazy("audit action", "Data pool published"),
+    "pool.publish.queue": pgettext_lazy("audit action", "Data pool publish queued"),
+    "pool.publish.rerun": pgettext_lazy("audit action", "Data pool publish run again"),
     "pool.segment.create": pgettext_lazy("audit action", "Segment created"),
     "pool.segment.delete": pgettext_lazy("audit action", "Segment deleted"),
     # evaluation
@@ -52,6 +58,7 @@ ACTION_LABELS = {
     "decisions.decision.undo": pgettext_lazy("audit action", "Credit approval undone"),
     "decisions.batch.precredit": pgettext_lazy("audit action", "Batch pre-credit run started"),
     "decisions.batch.whatif": pgettext_lazy("audit action", "What-if run started"),
+    "decisions.batch.rerun": pgettext_lazy("audit action", "Batch run run again"),
     "decisions.policy.create": pgettext_lazy("audit action", "Credit policy version created"),
     "decisions.policy.publish": pgettext_lazy("audit action", "Credit policy version published"),
     "decisions.model.publish": pgettext_lazy("audit action", "Scorecard model published"),
