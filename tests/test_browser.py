@@ -155,7 +155,8 @@ def test_customer_manager_walks_from_login_to_the_access_log(live_server, bank, 
     assert page.get_by_test_id("id-masked").inner_text().strip() == mask_id_for_staff(ida11)
     shot(page, "08-revealed.png")
 
-    # The access log has the row: who, whose, why.
+    # The access log has the row: who, whose, why (the page is under 更多 in the navigation).
+    page.get_by_test_id("nav-more").locator("summary").click()
     page.locator('nav a[href="/pool/access-log/"]').click()
     page.wait_for_url(f"{base}/pool/access-log/")
     rows = page.get_by_test_id("access-log").locator("tbody tr").filter(has_text="张伟")

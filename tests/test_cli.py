@@ -1,12 +1,17 @@
 """The console command: user mistakes give one line, not a traceback."""
 
+import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+
+import pytest
 
 
 def demo_env() -> dict:
@@ -58,6 +63,10 @@ def test_the_demo_synthesises_builds_publishes_and_prints_users(tmp_path):
     # the tasks of cm's grid, and those of the grids nobody holds waiting with cm
     assert any(re.search(r"visit tasks \(SIMULATED panel reviews\): [1-9]\d* on cm's grid, \d+ waiting", line) for line in evaluation), evaluation  # fmt: skip
     assert (tmp_path / "demo" / "cunxin.sqlite3").exists()
+    # the passwords are kept for the next run over this folder, readable by its owner only
+    kept = json.loads((tmp_path / "demo" / "demo-passwords.json").read_text())
+    assert f"  cm          {kept['cm']}" in out.stdout
+    assert stat.S_IMODE((tmp_path / "demo" / "demo-passwords.json").stat().st_mode) == 0o600
     assert "quality report:" in out.stdout
     assert (tmp_path / "demo" / "pool" / "person.parquet").exists()
     assert (
@@ -88,6 +97,13 @@ def test_the_demo_serves_the_app_and_users_can_sign_in(tmp_path):
                     break
                 time.sleep(0.5)
         assert 'name="password"' in body, proc.stdout.read() if proc.poll() is not None else ""
+        # as production: static files without DEBUG (WhiteNoise), the app's Chinese 404
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/cunxin/app.css") as r:
+            assert r.status == 200 and "nav.main" in r.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no/such/page/")
+        page = missing.value.read().decode()
+        assert missing.value.code == 404 and "未找到" in page and "URLconf" not in page
     finally:
         proc.kill()
         proc.wait()

@@ -465,7 +465,8 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
         scale = 1.0
     data_dir = data_dir.resolve()
     os.environ["CUNXIN_DATA_DIR"] = str(data_dir)
-    # the demo's built-in keys, pool secret and debug pages (never for real data)
+    # the demo's built-in keys and pool secret, plain HTTP on 127.0.0.1 (never for real
+    # data); no debug pages: errors look as in production
     os.environ["CUNXIN_DEMO"] = "1"
     raw, pool_dir = data_dir / "raw", data_dir / "pool"
     os.environ.setdefault("CUNXIN_POOL_DIR", str(pool_dir))  # HQ may publish it again from a page
@@ -482,10 +483,10 @@ def demo(data_dir: Path, scale: float, full: bool, port: int, no_serve: bool) ->
     call_command("migrate", verbosity=0)
     click.echo("4/5 publishing the pool")
     click.echo(_publish(pool_dir, "demo"))
-    from cunxin.org.demo import setup_demo_org
+    from cunxin.org.demo import PASSWORDS_FILE, setup_demo_org
 
-    users = setup_demo_org()
-    click.echo("5/5 demo users (new passwords on every run):")
+    users = setup_demo_org(data_dir / PASSWORDS_FILE)
+    click.echo(f"5/5 demo users (passwords kept in {data_dir / PASSWORDS_FILE}):")
     click.echo(f"  {'user':<12}{'password':<16}{'role':<10} scope")
     for u in users:
         click.echo(f"  {u.username:<12}{u.password:<16}{u.role:<10} {u.scope}")

@@ -1,68 +1,142 @@
+"""The audit trail page (HQ): each event in words — what was done (`labels.ACTION_LABELS`),
+on which object (its kind and name, linked to its page), by whom and when (local time) —
+as a list that fits a phone; `?verify=1` walks the whole chain.
+
+The page is HQ's, who see everything, so every object that has a page is linked; an
+object gone since (a deleted segment) is named by its kind and number. Object pages are
+named by URL name and models looked up by label, so this module imports no other app.
+"""
+
 from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.text import capfirst
-from django.utils.translation import pgettext_lazy
+from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from cunxin.audit.chain import verify
+from cunxin.audit.labels import action_label, model_label
 from cunxin.audit.models import AuditEvent
 from cunxin.org.scope import staff_view
 
-# The actions the code records (grep `record(`); the code stays in the page's title.
-ACTION_LABELS = {
-    "org.branch.create": pgettext_lazy("audit action", "Branch created"),
-    "org.village.branch": pgettext_lazy("audit action", "Village moved to a branch"),
-    "org.staff.create": pgettext_lazy("audit action", "Staff member created"),
-    "org.staff.change": pgettext_lazy("audit action", "Staff member changed"),
-    "org.assignment.open": pgettext_lazy("audit action", "Village or grid assigned"),
-    "org.assignment.end": pgettext_lazy("audit action", "Assignment ended"),
-    "pool.segment.create": pgettext_lazy("audit action", "Segment created"),
-    "pool.segment.delete": pgettext_lazy("audit action", "Segment deleted"),
-    "pool.publish": pgettext_lazy("audit action", "Data pool published"),
-    "admin.user.password": pgettext_lazy("audit action", "Password set in admin"),
-    "auth.password.change": pgettext_lazy("audit action", "Own password changed"),
-}
-# `admin.<model>.<op>`, written by AuditedAdmin for any model.
-ADMIN_ACTION_LABELS = {
-    "create": pgettext_lazy("audit action", "%(model)s created in admin"),
-    "change": pgettext_lazy("audit action", "%(model)s changed in admin"),
-    "delete": pgettext_lazy("audit action", "%(model)s deleted in admin"),
-}
+PAGE_SIZE = 50
 
 
-def model_label(object_type: str) -> str:
-    """ "org.staff" → the model's verbose name ("员工"); the code if there is no such model."""
-    try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
-    except (LookupError, ValueError):
-        return object_type
+@dataclass(frozen=True)
+class Shown:
+    """How an object of one kind is named and linked, from its row."""
+
+    name: Callable[[Any], str]
+    url: Callable[[Any], str] | None = None
+    related: tuple[str, ...] = ()
 
 
-def action_label(action: str, object_type: str = "") -> str:
-    """A readable name for an audit action code; an unknown code as it is."""
-    if action in ACTION_LABELS:
-        return str(ACTION_LABELS[action])
-    parts = action.split(".")
-    if len(parts) == 3 and parts[0] == "admin" and parts[2] in ADMIN_ACTION_LABELS:
-        model = model_label(object_type) if object_type else parts[1]
-        return capfirst(str(ADMIN_ACTION_LABELS[parts[2]]) % {"model": model})
-    return action
+def _u(name: str, *args) -> str:
+    return reverse(name, args=args)
+
+
+SHOWN: dict[str, Shown] = {
+    "org.branch": Shown(lambda o: o.name),
+    "org.village": Shown(str, lambda o: _u("pool:village", o.code)),
+    "org.staff": Shown(lambda o: o.display_name, lambda o: _u("org:staff", o.pk)),
+    "org.assignment": Shown(
+        lambda o: f"{o.staff.display_name} · {o.village or o.grid.code}",
+        lambda o: _u("org:staff", o.staff_id), ("staff", "village", "grid"),
+    ),
+    "auth.user": Shown(lambda o: o.username),
+    "pool.segment": Shown(lambda o: o.name, lambda o: _u("pool:segment", o.pk)),
+    "pool.publishrun": Shown(lambda o: f"#{o.pk}", lambda o: _u("pool:publish_runs")),
+    "evaluation.policyversion": Shown(lambda o: o.version, lambda o: _u("evaluation:policy", o.pk)),
+    "evaluation.project": Shown(lambda o: str(o.village), lambda o: _u("evaluation:project", o.pk),
+                                ("village",)),
+    "evaluation.panelmember": Shown(lambda o: o.staff.display_name,
+                                    lambda o: _u("evaluation:project", o.project_id), ("staff",)),
+    "evaluation.round": Shown(lambda o: f"{o.project.village} · {o.get_kind_display()}",
+                              lambda o: _u("evaluation:project", o.project_id), ("project__village",)),
+    "evaluation.verdictchange": Shown(lambda o: o.person.name,
+                                      lambda o: _u("evaluation:rereview", o.round_id), ("person",)),
+    "evaluation.qacheck": Shown(lambda o: o.review.person.name,
+                                lambda o: _u("evaluation:qa_check", o.pk), ("review__person",)),
+    "visits.visit": Shown(lambda o: o.task.household.head_name,
+                          lambda o: _u("visits:visit", o.task_id), ("task__household",)),
+    "decisions.decision": Shown(lambda o: o.person.name,
+                                lambda o: _u("decisions:decision", o.pk), ("person",)),
+    "decisions.batchrun": Shown(lambda o: f"#{o.pk} {o.scope_name or o.get_scope_kind_display()}",
+                                lambda o: _u("decisions:batch", o.pk)),
+    "decisions.creditpolicyversion": Shown(lambda o: o.version,
+                                           lambda o: _u("decisions:policy", o.pk)),
+    "decisions.modelversion": Shown(lambda o: f"#{o.pk} · {localtime(o.created_at):%Y-%m-%d}",
+                                    lambda o: _u("decisions:models")),
+}  # fmt: skip
+
+
+def _objects(events: list[AuditEvent]) -> dict[tuple[str, str], Any]:
+    """The rows the events name, by (type, id): one query per kind on the page."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.object_type in SHOWN and e.object_id:
+            ids[e.object_type].add(e.object_id)
+    found: dict[tuple[str, str], Any] = {}
+    for object_type, pks in ids.items():
+        try:
+            model = apps.get_model(object_type)
+        except (LookupError, ValueError):
+            continue
+        shown = SHOWN[object_type]
+        try:
+            rows = list(model._default_manager.select_related(*shown.related).filter(pk__in=pks))
+        except (ValueError, TypeError):  # an id that is no key of this model
+            continue
+        found.update({(object_type, str(row.pk)): row for row in rows})
+    return found
+
+
+def _actors(events: list[AuditEvent]) -> dict[int, str]:
+    """Staff display names of the events' users, by user id. One query."""
+    staff = apps.get_model("org", "Staff")
+    user_ids = {e.actor_id for e in events if e.actor_id}
+    return dict(staff.objects.filter(user_id__in=user_ids).values_list("user_id", "display_name"))
+
+
+def describe(events: list[AuditEvent]) -> None:
+    """Sets `action_label`, `object_text`, `object_url` and `actor_text` on each event."""
+    objects, actors = _objects(events), _actors(events)
+    for e in events:
+        e.action_label = action_label(e.action, e.object_type)
+        e.object_text, e.object_url = "", ""
+        if e.object_type:
+            kind = model_label(e.object_type)
+            row = objects.get((e.object_type, e.object_id))
+            if row is None:
+                e.object_text = f"{kind} {e.object_id}".strip()
+            else:
+                shown = SHOWN[e.object_type]
+                e.object_text = f"{kind} {shown.name(row)}"
+                e.object_url = shown.url(row) if shown.url else ""
+        name = actors.get(e.actor_id)
+        e.actor_text = f"{name} ({e.actor_name})" if name and name != e.actor_name else e.actor_name
 
 
 @require_GET
 @staff_view
 def trail(request: HttpRequest) -> HttpResponse:
-    """The audit trail for HQ; `?verify=1` walks the whole chain (one pass over the table)."""
+    """The audit trail for HQ, newest first; `?verify=1` walks the whole chain (one pass
+    over the table). A few queries per page: the events, one per kind of object, the
+    actors' names."""
     if not request.scope.sees_everything:
         raise Http404
-    page = Paginator(AuditEvent.objects.order_by("-id"), 50).get_page(request.GET.get("page"))
+    page = Paginator(AuditEvent.objects.order_by("-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     page.object_list = list(page.object_list)
-    for event in page.object_list:
-        event.action_label = action_label(event.action, event.object_type)
-        event.object_label = model_label(event.object_type) if event.object_type else ""
+    describe(page.object_list)
     result = verify() if request.GET.get("verify") == "1" else None
     return render(request, "audit/trail.html", {"page": page, "verification": result})

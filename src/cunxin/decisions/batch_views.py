@@ -23,7 +23,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -183,6 +183,20 @@ def runs_visible(scope: Scope) -> QuerySet[BatchRun]:
     return runs.filter(covering, purpose=BatchRun.Purpose.PRECREDIT)
 
 
+def runs_needing_attention(runs: QuerySet[BatchRun]) -> QuerySet[BatchRun]:
+    """Of `runs`, those that failed or were interrupted and have not been run again with
+    success since (same purpose, same village, branch or county): the home page's to-do
+    and the list's `?show=attention`. One query."""
+    redone = BatchRun.objects.filter(
+        purpose=OuterRef("purpose"), scope_kind=OuterRef("scope_kind"),
+        scope_code=OuterRef("scope_code"), status=BatchRun.Status.SUCCEEDED,
+        created_at__gt=OuterRef("created_at"),
+    )  # fmt: skip
+    return runs.filter(status__in=(BatchRun.Status.FAILED, BatchRun.Status.INTERRUPTED)).exclude(
+        Exists(redone)
+    )
+
+
 def run_or_404(scope: Scope, pk: int) -> BatchRun:
     run = runs_visible(scope).filter(pk=pk).first()
     if run is None:
@@ -261,9 +275,13 @@ def batches(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("decisions:batch", pk=run.pk)
     runs = runs_visible(scope).filter(purpose=BatchRun.Purpose.PRECREDIT)
+    attention = request.GET.get("show") == "attention"
+    if attention:
+        runs = runs_needing_attention(runs)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "decisions/batches.html", {
-        "page": page, "can_start": can_start, "error": error,
+        "page": page, "can_start": can_start, "error": error, "attention": attention,
+        "query": "show=attention&" if attention else "",
         "posted": request.POST if error else {}, **_scope_choices(scope, county=True),
     }, status=400 if error else 200)  # fmt: skip
 

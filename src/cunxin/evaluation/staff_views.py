@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from cunxin.evaluation import actions, results
 from cunxin.evaluation.aggregate import Review as RuleReview
+from cunxin.evaluation.fetch import projects_with_rounds_to_act
 from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStatus, Round, RoundKind
 from cunxin.evaluation.reliability import alpha, flag_reviewers
 from cunxin.org.models import Role, Staff
@@ -65,8 +66,13 @@ def projects(request: HttpRequest) -> HttpResponse:
     rows = Project.objects.filter(village__in=scope.villages()).select_related(
         "village", "responsible"
     )
+    rounds_to_act = request.GET.get("show") == "rounds"
+    if rounds_to_act:  # the home page's to-do
+        rows = projects_with_rounds_to_act(scope.villages()).select_related(
+            "village", "responsible"
+        )
     return render(request, "evaluation/projects.html", {
-        "projects": rows, "error": error,
+        "projects": rows, "error": error, "rounds_to_act": rounds_to_act,
         "villages": scope.villages().exclude(projects__closed_at__isnull=True, projects__isnull=False),
         "managers": scope.staff_members().filter(role=Role.CUSTOMER_MANAGER),
         "can_start": scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER),

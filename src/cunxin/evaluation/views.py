@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import actions
-from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, Round, RoundKind
+from cunxin.evaluation.fetch import open_round_for as _open_round_for
+from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, Round
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.pool.models import Household, Person
 from cunxin.pool.views import photo_response
@@ -25,26 +26,6 @@ from cunxin.providers.identity import get_provider
 
 PAGE_SIZE = 20
 GRADES = ("1", "2", "3", "4", "5")
-
-
-def _open_round_for(user, round_id: int | None = None) -> tuple[Round, PanelMember] | None:
-    """The open first round the user holds an active seat in (the given one), and the seat.
-    Two small queries: a single join over seat, project and round plans slowly."""
-    rounds = Round.objects.filter(
-        closed_at__isnull=True, kind=RoundKind.FIRST, project__closed_at__isnull=True,
-        project__panel__staff__user=user, project__panel__removed_at__isnull=True,
-    )  # fmt: skip
-    if round_id is not None:
-        rounds = rounds.filter(pk=round_id)
-    rnd = rounds.select_related("project__village", "project__policy").first()
-    if rnd is None:
-        return None
-    seat = (
-        PanelMember.objects.filter(project_id=rnd.project_id, staff__user=user, removed_at__isnull=True)
-        .select_related("staff__person")
-        .first()
-    )  # fmt: skip
-    return (rnd, seat) if seat is not None else None
 
 
 def _round_or_404(request: HttpRequest, round_id: int) -> tuple[Round, PanelMember]:

@@ -79,5 +79,9 @@ class ScheduledJob(models.Model):
     last_enqueued_at = models.DateTimeField(null=True, blank=True)
     last_task_id = models.CharField(max_length=64, blank=True)
 
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
     def __str__(self) -> str:
         return self.name

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from cunxin.org.models import STAFF_ROLES, Grid, Role, Staff, Village
+from cunxin.org.models import STAFF_ROLES, Assignment, Grid, Role, Staff, Village
 
 # What each role may do beyond reading what it can see.
 WRITE_ROLES = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER})
@@ -98,6 +98,19 @@ class Scope:
         if self.role == Role.CUSTOMER_MANAGER:
             return village_id in self._assigned[0]
         return self.villages().filter(pk=village_id).exists()
+
+    def villages_without_cm(self) -> QuerySet[Village]:
+        """Villages in scope that no customer manager looks after: no open assignment of an
+        active CM to the village itself or to any of its grids (a village one of whose
+        grids is assigned has a CM). One query with two subqueries."""
+        held = Assignment.objects.filter(
+            valid_to__isnull=True, staff__role=Role.CUSTOMER_MANAGER, staff__user__is_active=True
+        )
+        return (
+            self.villages()
+            .exclude(code__in=held.filter(village__isnull=False).values("village_id"))
+            .exclude(code__in=held.filter(grid__isnull=False).values("grid__village_id"))
+        )
 
     def grids(self) -> QuerySet[Grid]:
         qs = Grid.objects.filter(retired_at__isnull=True)

@@ -58,11 +58,14 @@ TAG_FAMILIES_SHOWN = (
 @require_GET
 @staff_view
 def villages(request: HttpRequest) -> HttpResponse:
-    """Villages in scope, with the number of households the user sees in each."""
+    """Villages in scope, with the number of households the user sees in each;
+    `?show=without_cm` only those no customer manager looks after."""
     scope = request.scope
     counts = dict(scope.households().values_list("village_id").annotate(n=Count("uid")).order_by())
-    rows = [(v, counts.get(v.code, 0)) for v in scope.villages().select_related("branch")]
-    return render(request, "pool/villages.html", {"rows": rows})
+    without_cm = request.GET.get("show") == "without_cm"  # the home page's to-do
+    villages = scope.villages_without_cm() if without_cm else scope.villages()
+    rows = [(v, counts.get(v.code, 0)) for v in villages.select_related("branch")]
+    return render(request, "pool/villages.html", {"rows": rows, "without_cm": without_cm})
 
 
 def search_persons(qs, q: str):

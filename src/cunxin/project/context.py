@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from cunxin.org.scope import scope_for
+from cunxin.project.nav import nav_for
 
 
 def staff(request: HttpRequest) -> dict:
-    """The signed-in user's scope for the navigation (no query until it is used)."""
+    """The signed-in user's scope (one query, cached for the request) and navigation."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"scope": scope_for(user)}
+    scope = scope_for(user)
+    return {"scope": scope, "nav": SimpleLazyObject(lambda: nav_for(scope, request.path))}

@@ -2,7 +2,15 @@
 
 SQLite (a file under CUNXIN_DATA_DIR) works out of the box; set DATABASE_URL, e.g.
 ``postgres://user@127.0.0.1:5432/cunxin``, for PostgreSQL. Production sets
-CUNXIN_DEBUG=0 and CUNXIN_SECRET_KEY (or CUNXIN_SECRET_KEY_FILE).
+CUNXIN_SECRET_KEY (or CUNXIN_SECRET_KEY_FILE) and the personal-data keys.
+
+Three ways to run, decided by two switches:
+- production (neither set): HTTPS (secure cookies, HSTS, SSL redirect), real keys,
+  static files collected (`collectstatic`) and served by WhiteNoise, Chinese error pages;
+- the demo (CUNXIN_DEMO=1, set by `cunxin demo`, the tests and the benchmarks): the
+  built-in keys, plain HTTP on 127.0.0.1, static files served from the apps' folders (no
+  collect step); otherwise as production, error pages included (DEBUG stays off);
+- debugging (CUNXIN_DEBUG=1, a developer's machine only): Django's debug pages.
 """
 
 from __future__ import annotations
@@ -48,10 +56,11 @@ def envsecret(name: str, default: str | None) -> str:
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CUNXIN_DATA_DIR", Path.cwd() / "demo-data"))
 
-# The demo (CUNXIN_DEMO=1, set by `cunxin demo`, the tests and the benchmarks) debugs and
-# uses built-in keys; anything else runs as production unless CUNXIN_DEBUG=1 says otherwise.
 DEMO = envbool("CUNXIN_DEMO", False)
-DEBUG = envbool("CUNXIN_DEBUG", DEMO)
+DEBUG = envbool("CUNXIN_DEBUG", False)
+# Served over HTTPS (a reverse proxy in front, docs/operations.md): everywhere but the demo
+# and debugging, which serve http://127.0.0.1 and would lose secure cookies.
+HTTPS = envbool("CUNXIN_HTTPS", not (DEMO or DEBUG))
 SECRET_KEY = envsecret(
     "CUNXIN_SECRET_KEY", "insecure-dev-key-only-for-the-demo" if DEBUG or DEMO else None
 )
@@ -82,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files, DEBUG or not, before anything that would touch the session or database
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,8 +145,23 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Static files: WhiteNoise serves them in every mode. Production serves what
+# `cunxin manage collectstatic` wrote to STATIC_ROOT: names with a content hash (cached for
+# good) and compressed copies. The demo, the tests and debugging serve the apps' static
+# folders as they are, found at start-up, so `runserver` needs neither DEBUG nor a collect.
+COLLECTED_STATIC = not (DEMO or DEBUG)
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static" if COLLECTED_STATIC else None
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if COLLECTED_STATIC
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -194,7 +220,7 @@ if envbool("CUNXIN_BEHIND_PROXY", False):
 
 # Personal-data keys (cunxin.lib.crypto): production refuses the demo keys, and without
 # CUNXIN_DEMO=1 there are none to fall back on.
-if not DEBUG:
+if not (DEMO or DEBUG):
     from cunxin.lib import crypto as _crypto
 
     for _ring in (_crypto.field_keys(), _crypto.blind_index_keys()):
@@ -219,11 +245,11 @@ LOGGING = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = envbool("CUNXIN_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = 0 if DEBUG else envint("CUNXIN_HSTS_SECONDS", 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = envbool("CUNXIN_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = envint("CUNXIN_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

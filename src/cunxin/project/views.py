@@ -13,11 +13,10 @@ from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.audit.chain import record
-from cunxin.evaluation.models import Round
 from cunxin.org.codelogin import request_code, verify_code
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
-from cunxin.pool.models import PublishRun
+from cunxin.project.todo import last_publish, todos_for
 from cunxin.providers.sms import get_sms_provider
 
 
@@ -33,9 +32,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """What this person should do next, by role."""
+    """What this person should do next, by role: their to-dos with counts (`todo.py`),
+    then their villages."""
     scope = scope_for(request.user)
-    context: dict = {"role": scope.role}
+    context: dict = {"role": scope.role, "todos": todos_for(scope)}
     if scope.is_bank_staff:
         villages = scope.villages().select_related("branch")
         counts = dict(
@@ -49,12 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
             valid_to__isnull=True
         ).select_related("village", "grid__village")
     if scope.role in (Role.HQ_ADMIN, Role.HQ_ANALYST):
-        context["last_publish"] = PublishRun.objects.first()
-    if scope.role == Role.EVALUATOR:
-        context["open_round"] = Round.objects.filter(
-            closed_at__isnull=True, project__panel__staff=scope.staff,
-            project__panel__removed_at__isnull=True,
-        ).exists()  # fmt: skip
+        context["last_publish"] = last_publish()
     if scope.role == Role.CUSTOMER and scope.staff.person_id:
         context["own_household"] = scope.households().first()
     return render(request, "project/home.html", context)
