@@ -88,8 +88,8 @@ NEW_USER = {
     "username": "cm_new", "password": "another-horse-77", "role": "customer_manager",
     "display_name": "新客户经理", "branch": "ZHA",
 }  # fmt: skip
-ASSIGN_VA2 = {"op": "assign", "village": "VA2"}
-CHANGE_ROLE = {"op": "change", "role": "customer_manager", "branch": "ZHA", "active": "on"}
+ASSIGN_VA2 = {"village": "VA2"}
+CHANGE_ROLE = {"role": "customer_manager", "branch": "ZHA", "active": "on"}
 
 SIGNED_IN = {**everyone(302), "anonymous": 200}  # a signed-in user is sent home
 
@@ -250,9 +250,28 @@ ROWS = [
     Row("org:staff", ("staff:cm_b",), "get", branch_b()),
     Row("org:staff", ("staff:hq_analyst",), "get", hq_only()),
     Row("org:staff", ("staff:missing",), "get", staff(404)),
-    Row("org:staff", ("staff:cm_a",), "post", branch_a(403, hq_admin=302, bm_a=302), ASSIGN_VA2),
-    Row("org:staff", ("staff:cm_a",), "post", branch_a(403, hq_admin=302), CHANGE_ROLE),
+    Row("org:staff", ("staff:cm_a",), "post", everyone(405)),
     Row("org:staff", ("staff:cm_a",), "put", everyone(405)),
+    # changing a user and assigning an area: one URL each (HQ admins change; HQ admins and
+    # the branch's manager assign)
+    Row(
+        "org:staff_assign",
+        ("staff:cm_a",),
+        "post",
+        branch_a(403, hq_admin=302, bm_a=302),
+        ASSIGN_VA2,
+    ),
+    Row(
+        "org:staff_assign",
+        ("staff:cm_b",),
+        "post",
+        branch_b(403, hq_admin=400, bm_b=404),
+        ASSIGN_VA2,
+    ),
+    Row("org:staff_assign", ("staff:cm_a",), "get", everyone(405)),
+    Row("org:staff_change", ("staff:cm_a",), "post", branch_a(403, hq_admin=302), CHANGE_ROLE),
+    Row("org:staff_change", ("staff:missing",), "post", staff(404), CHANGE_ROLE),
+    Row("org:staff_change", ("staff:cm_a",), "get", everyone(405)),
     Row("org:assignment_end", ("cm_a@VA1",), "post", branch_a(403, hq_admin=302, bm_a=302)),
     Row("org:assignment_end", ("cm_b@VB1",), "post", branch_b(403, hq_admin=302, bm_b=302)),
     Row("org:assignment_end", ("cm_a@VA1",), "get", everyone(405)),
