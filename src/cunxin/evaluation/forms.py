@@ -7,7 +7,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from cunxin.evaluation import sheets
 from cunxin.evaluation.actions import VERDICT_COLORS
 from cunxin.evaluation.models import PanelRole, PolicyVersion, Project, Round, RoundKind
 from cunxin.evaluation.policy import AmountRule, EvaluationPolicy
@@ -140,15 +139,17 @@ class ReviewHouseholdForm(forms.Form):
             "amount_yuan": d[f"amount-{uid}"],
         }
 
-    def member_errors(self, person: Person) -> list[str]:
-        """Every message of the member's fields (their card shows them)."""
-        prefix = f"-{person.uid}"
-        return [
+    def member_errors(self, person: Person) -> dict[str, list[str]]:
+        """The messages of the member's fields: "amount" (shown under the amount) and
+        "other" (knows, negative items, grades: shown at the top of their card)."""
+        uid = person.uid
+        other = [
             str(m)
             for name, errors in self.errors.items()
-            if name.endswith(prefix) or f"{prefix}-" in name
+            if name in (f"knows-{uid}", f"neg-{uid}") or name.startswith(f"grade-{uid}-")
             for m in errors
         ]
+        return {"amount": [str(m) for m in self.errors.get(f"amount-{uid}", [])], "other": other}
 
 
 # --- 验收 ------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ class QaCheckForm(forms.Form):
     # the upper bound
     signature = TextField(
         max_length=3_000_000, required=True,
-        error_messages={"required": _("Sign on the pad.")},
+        error_messages={"required": _("Sign in the box.")},
     )  # fmt: skip
     latitude = TextField(max_length=32)
     longitude = TextField(max_length=32)
@@ -206,11 +207,11 @@ class PercentField(forms.DecimalField):
     default_error_messages = {
         "required": _("Enter a percentage."),
         "invalid": _("Enter a percentage, e.g. 5 or 12.5."),
-        "max_value": _("At most 100%."),
-        "min_value": _("At least 0%."),
+        "max_value": _("At most 100%%."),
+        "min_value": _("At least 0%%."),
         "max_digits": _("Enter a percentage, e.g. 5 or 12.5."),
         "max_decimal_places": _("At most two decimal places."),
-        "max_whole_digits": _("At most 100%."),
+        "max_whole_digits": _("At most 100%%."),
     }
     DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
@@ -266,8 +267,8 @@ class MoveProjectPolicyForm(forms.Form):
 
 # --- paper sheets ----------------------------------------------------------------------------
 class SheetUploadForm(forms.Form):
-    """A panel member of the project and their filled sheet (size checked before it is
-    read; its content by `sheets.import_sheet`)."""
+    """A panel member of the project and their filled sheet (its size and content are
+    checked by `sheets.import_sheet`, which names what is wrong with the file)."""
 
     sheet = forms.FileField(
         error_messages={
@@ -283,9 +284,3 @@ class SheetUploadForm(forms.Form):
         self.fields["member"] = ObjectField(
             project.panel.filter(removed_at__isnull=True), message=_("Choose a panel member.")
         )
-
-    def clean_sheet(self):
-        upload = self.cleaned_data["sheet"]
-        if upload.size > sheets.MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 5 MB."))
-        return upload
