@@ -315,13 +315,13 @@ ROWS = [
     Row("decisions:policy", ("999",), "put", everyone(405)),
     # --- models, batch runs, what-if, ratings (decisions/batch_views.py) ---
     # HQ and branch managers read the models, HQ admins activate one (an unknown version:
-    # 404); every staff member lists the runs covering their villages, HQ admins and
+    # 400, a mistake said on the page); every staff member lists the runs covering their villages, HQ admins and
     # branch managers start them (NOPE is unknown: 400); what-ifs are HQ's. The world has
     # no run: a run and its files are 404 (behaviour in tests/test_batch_views.py,
     # tests/test_batch_sheets.py and tests/test_ratings.py)
     Row("decisions:models", (), "get", staff(200, cm_a=404, cm_b=404)),
     Row(
-        "decisions:models", (), "post", staff(403, hq_admin=404, cm_a=404, cm_b=404), {"model": "9"}
+        "decisions:models", (), "post", staff(403, hq_admin=400, cm_a=404, cm_b=404), {"model": "9"}
     ),
     Row("decisions:models", (), "put", everyone(405)),
     Row("decisions:batches", (), "get", staff(200)),
