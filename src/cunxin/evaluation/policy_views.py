@@ -163,7 +163,7 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
     _require_reader(scope)
     version = _version_or_404(pk)
     settings = policy_of(version)
-    can_create = scope.role == Role.HQ_ADMIN
+    can_create = policy_actions.may_create_policy_version(scope)
     form = _form_initial(settings)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

@@ -25,6 +25,7 @@ from cunxin.evaluation.forms import (
     StartProjectForm,
 )
 from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStatus, Round, RoundKind
+from cunxin.evaluation.policy_actions import can_move_project_policy
 from cunxin.evaluation.reliability import alpha, flag_reviewers
 from cunxin.org.fields import refuse
 from cunxin.org.models import Role, Staff
@@ -94,6 +95,7 @@ def _project_page(request: HttpRequest, proj: Project, **forms) -> HttpResponse:
         "round_error": forms.get("close"),
         "candidates": candidates, "roles": PanelRole.choices, "kinds": [(k, label) for k, label in RoundKind.choices if k not in {r.kind for r, *_ in rounds}],
         "can_manage": actions.may_manage_project(scope, proj),
+        "can_move_policy": can_move_project_policy(request.user, proj),
         "can_sign_off": actions.may_sign_off(scope, proj),
         "visit_tasks": proj.visit_tasks.count(),
     }, status=400 if refused else 200)  # fmt: skip
