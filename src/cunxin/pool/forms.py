@@ -30,7 +30,7 @@ class TagField(TextField):
 
 class PoolSearchForm(forms.Form):
     """The village pool's search text (POST) and filters (query or POST); `page` is left
-    to the paginator, which takes anything."""
+    to the paginator, which takes anything. A refused search lists nothing."""
 
     q = TextField(max_length=MAX_SEARCH)
     show = ChoiceField(

@@ -100,7 +100,7 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
     village = scope.village_or_404(code)
     params = request.POST if request.method == "POST" else request.GET
     form = PoolSearchForm({**params.dict(), "q": request.POST.get("q", "")})
-    form.is_valid()  # what is refused is not applied, and said next to its field (400)
+    refused = not form.is_valid()  # said above the results (400), and nothing is listed
     typed = {name: form.cleaned_data.get(name, "") for name in form.fields}
     q, color, tag = typed["q"], typed["color"], typed["tag"]
     show = typed["show"] or "households"
@@ -119,7 +119,7 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
         if filtering:
             households = households.filter(uid__in=persons.values("household_id"))
         items = households.select_related("group").order_by("group_id", "household_no", "uid")
-    page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    page = Paginator(items.none() if refused else items, PAGE_SIZE).get_page(params.get("page"))
     if show == "households":
         _attach_members(page.object_list)
     context = {
@@ -128,7 +128,7 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
         "colors": ListColor.choices, "tag_choices": TAG_FILTERS, "form": form,
     }  # fmt: skip
     template = "pool/_pool_results.html" if request.htmx else "pool/village.html"
-    return render(request, template, context, status=400 if form.errors else 200)
+    return render(request, template, context, status=400 if refused else 200)
 
 
 def _attach_members(households) -> None:
