@@ -154,6 +154,7 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
     return render(request, "evaluation/review.html", {
         "round": rnd, "household": household, "rows": rows, "conflict": conflict,
         "policy": policy, "grades": GRADES, "errors": errors, "provider": provider,
+        "refused": refused,
         "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m, _g, _e in rows),
     }, status=400 if refused else 200)  # fmt: skip
 
