@@ -354,7 +354,9 @@ def test_an_hq_admin_activates_a_model_and_it_is_audited(scored, client):
     client.force_login(scored.users["cm_a"])
     assert client.get(reverse("decisions:models")).status_code == 404
     client.force_login(scored.users["hq_admin"])
-    assert client.post(reverse("decisions:models"), {"model": "999"}).status_code == 404
+    for unknown in ("999", "5²", "abc"):  # a mistake, said on the page
+        refused = client.post(reverse("decisions:models"), {"model": unknown})
+        assert refused.status_code == 400 and 'data-testid="error"' in refused.content.decode()
 
     response = client.post(reverse("decisions:models"), {"model": trained.pk})
 

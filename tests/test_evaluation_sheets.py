@@ -474,7 +474,7 @@ def test_nothing_is_imported_without_a_member_or_a_file(client, village, project
     no_member = client.post(sheets_url(project), {"sheet": SimpleUploadedFile("s.xlsx", b"PK")})
 
     assert no_file.status_code == no_member.status_code == 400
-    assert no_file.context["error"] and no_member.context["error"]
+    assert no_file.context["form"].errors["sheet"] and no_member.context["form"].errors["member"]
 
 
 # --- rounds --------------------------------------------------------------------------------

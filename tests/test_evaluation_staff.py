@@ -21,12 +21,10 @@ def test_a_branch_manager_runs_a_round_from_start_to_results(client, village):
         "evaluation:project", args=[project.pk]
     )
     for key in ("ev2", "ev3", "ev4"):
-        client.post(reverse("evaluation:project", args=[project.pk]), {"op": "add", "staff": w.users[key].staff.pk, "role": "representative"})  # fmt: skip
+        client.post(reverse("evaluation:panel_add", args=[project.pk]), {"staff": w.users[key].staff.pk, "role": "representative"})  # fmt: skip
     assert project.panel.count() == 3
     # WHEN a first round is opened, reviewed and closed
-    client.post(
-        reverse("evaluation:project", args=[project.pk]), {"op": "open", "kind": RoundKind.FIRST}
-    )
+    client.post(reverse("evaluation:round_open", args=[project.pk]), {"kind": RoundKind.FIRST})
     rnd = Round.objects.get(project=project)
     for key, amount in (("ev2", 30_000), ("ev4", 50_000)):
         actions.do_save_review(w.users[key], rnd, w.persons["a11"], knows_household=True,
@@ -34,7 +32,7 @@ def test_a_branch_manager_runs_a_round_from_start_to_results(client, village):
     page = client.get(reverse("evaluation:project", args=[project.pk])).content.decode()
     assert "30000" not in page and "50000" not in page  # while open: counts only
     assert client.get(reverse("evaluation:round_results", args=[rnd.pk])).status_code == 404
-    client.post(reverse("evaluation:project", args=[project.pk]), {"op": "close"})
+    client.post(reverse("evaluation:round_close", args=[rnd.pk]))
     # THEN the results show the verdict and the agreement
     results = client.get(reverse("evaluation:round_results", args=[rnd.pk]))
     assert results.status_code == 200
@@ -47,11 +45,13 @@ def test_other_branches_and_read_only_roles_cannot_run_a_project(client, village
     w = village
     project = actions.do_start_project(w.users["bm_a"], w.villages["VA1"], w.users["cm_a"].staff)
     url = reverse("evaluation:project", args=[project.pk])
+    open_url = reverse("evaluation:round_open", args=[project.pk])
     client.force_login(w.users["bm_b"])
     assert client.get(url).status_code == 404
+    assert client.post(open_url, {"kind": RoundKind.FIRST}).status_code == 404
     client.force_login(w.users["hq_analyst"])
     assert client.get(url).status_code == 200
-    assert client.post(url, {"op": "open", "kind": RoundKind.FIRST}).status_code == 403
+    assert client.post(open_url, {"kind": RoundKind.FIRST}).status_code == 403
     client.force_login(w.users["cm_a"])
     assert client.post(reverse("evaluation:projects"), {"village": "VA2", "responsible": w.users["cm_a"].staff.pk}).status_code == 403  # fmt: skip
 
@@ -61,8 +61,9 @@ def test_a_bad_operation_says_why(client, village):
     w = village
     project = actions.do_start_project(w.users["bm_a"], w.villages["VA1"], w.users["cm_a"].staff)
     client.force_login(w.users["cm_a"])
-    response = client.post(reverse("evaluation:project", args=[project.pk]), {"op": "open", "kind": RoundKind.FIRST})  # fmt: skip
+    response = client.post(reverse("evaluation:round_open", args=[project.pk]), {"kind": RoundKind.FIRST})  # fmt: skip
     assert response.status_code == 400  # no panel yet
+    assert "至少" in response.content.decode()  # the action's refusal, on the page
 
 
 @pytest.mark.django_db
@@ -74,16 +75,8 @@ def test_removing_a_panel_member_on_the_page_voids_their_drafts(client, project,
     draft = actions.do_save_review(w.users["ev4"], rnd, w.persons["a11"], knows_household=True,
                                    negative_items=[], graded={}, amount_yuan=1_000, submit=False)  # fmt: skip
     client.force_login(w.users["cm_a"])
-    url = reverse("evaluation:project", args=[project.pk])
-    assert (
-        client.post(url, {"op": "remove", "member": draft.reviewer_id, "reason": ""}).status_code
-        == 400
-    )
-    assert (
-        client.post(
-            url, {"op": "remove", "member": draft.reviewer_id, "reason": "搬走了"}
-        ).status_code
-        == 302
-    )
+    url = reverse("evaluation:panel_remove", args=[project.pk, draft.reviewer_id])
+    assert client.post(url, {"reason": ""}).status_code == 400
+    assert client.post(url, {"reason": "搬走了"}).status_code == 302
     draft.refresh_from_db()
     assert draft.status == ReviewStatus.VOID and "搬走了" in draft.void_reason

@@ -113,7 +113,9 @@ def test_a_visit_is_recorded_with_a_clean_photo_and_a_correction(client, village
         ({"lat": "", "lon": ""}, "位置"),
         ({"mode": "fax"}, "电话"),
         ({"survey-Pa11": "12.5"}, "整数"),
-        ({"survey-Pa11": "900000"}, "200000"),
+        ({"survey-Pa11": "900000"}, "200,000"),
+        ({"survey-Pa11": "5²"}, "整数"),
+        ({"amount-Pa12": "10" * 20, "color-Pa12": "grey", "reason-Pa12": "x"}, "200,000"),
         ({"color-Pa12": "grey", "amount-Pa12": "100"}, "原因"),
         ({"photos": SimpleUploadedFile("x.jpg", b"not an image", "image/jpeg")}, "照片"),
     ],
@@ -123,7 +125,10 @@ def test_a_bad_visit_says_why_and_keeps_what_was_typed(client, village, tasks, c
     client.force_login(village.users["cm_a"])
     response = client.post(reverse("visits:visit", args=[task.pk]), visit_post(task, **change))
     body = response.content.decode()
-    error = re.search(r'data-testid="error">(.*?)</p>', body).group(1)
+    # the message is next to the field (or above the form when it is the action's)
+    error = " ".join(
+        re.findall(r'class="error(?:s|list)[^"]*"[^>]*>(.*?)</(?:ul|div)>', body, re.S)
+    )
     assert response.status_code == 400 and message in error, error
     assert "家中养猪20头" in body  # the notes are kept
     assert (

@@ -76,6 +76,29 @@ def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant,
     return applicant, sources
 
 
+# --- capabilities: maker and checker (DESIGN.md §1) -----------------------------------------
+# The actions refuse (PermissionDenied), their views answer 403 before any work and the
+# pages offer the buttons, all by asking these functions.
+CHECKER_ROLES = frozenset({Role.BRANCH_MANAGER, Role.HQ_ADMIN})
+
+
+def may_propose(scope, person: Person | None = None) -> bool:
+    """The maker: a customer manager (who sees the person, when one is given; one query)."""
+    return scope.role == Role.CUSTOMER_MANAGER and (
+        person is None or scope.persons().filter(uid=person.uid).exists()
+    )
+
+
+def may_check(scope) -> bool:
+    """A checker: a branch manager or an HQ admin (of a decision they see)."""
+    return scope.role in CHECKER_ROLES
+
+
+def may_decide(scope, decision: Decision) -> bool:
+    """A checker other than the decision's maker."""
+    return may_check(scope) and decision.proposed_by_id != scope.staff.pk
+
+
 # --- maker ---------------------------------------------------------------------------------
 def zero_amount_refusal() -> str:
     """Why a 0-yuan outcome is not proposed: it is a refusal (不予授信), not a grant for a
@@ -92,9 +115,7 @@ def do_propose(actor, person: Person) -> Decision:
     in their scope. One open (proposed or approved) decision per person; a final amount
     of 0 is refused (`zero_amount_refusal`)."""
     scope = scope_for(actor)
-    if scope.role != Role.CUSTOMER_MANAGER:
-        raise PermissionDenied
-    if not scope.persons().filter(uid=person.uid).exists():
+    if not may_propose(scope, person):
         raise PermissionDenied
     version = policy_in_force()
     applicant, sources = applicant_for(person)
@@ -133,11 +154,11 @@ def do_transition(actor, decision: Decision, action: str, reason: str = "") -> D
     scope = scope_for(actor)
     if action not in TRANSITIONS:
         raise ValidationError(_("Unknown action."))
-    if scope.role not in (Role.BRANCH_MANAGER, Role.HQ_ADMIN):
+    if not may_check(scope):
         raise PermissionDenied
     if not scope.persons().filter(uid=decision.person_id).exists():
         raise PermissionDenied
-    if decision.proposed_by_id == scope.staff.pk:  # (checked again under the lock)
+    if not may_decide(scope, decision):  # the maker (checked again under the lock)
         raise PermissionDenied(_("A decision is approved by someone other than its maker."))
     if action in ("reject", "refer_back", "undo") and not reason.strip():
         raise ValidationError(_("Give a reason."))

@@ -23,14 +23,14 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cunxin.decisions.actions import InvalidTransition, do_transition
+from cunxin.decisions.actions import InvalidTransition, do_transition, may_check, may_decide
 from cunxin.decisions.explain import explain, texts
+from cunxin.decisions.forms import ReasonForm
 from cunxin.decisions.models import ACTION_LABELS, TRANSITIONS, Decision
 from cunxin.lib.masking import mask_name
-from cunxin.org.models import Role
+from cunxin.org.fields import error_text
 from cunxin.org.scope import Scope, scope_for
 
-CHECKER_ROLES = frozenset({Role.BRANCH_MANAGER, Role.HQ_ADMIN})
 # The actions that need a reason (do_transition refuses them without one).
 REASON_REQUIRED = frozenset({"reject", "refer_back", "undo"})
 
@@ -72,7 +72,7 @@ def allowed_actions(scope: Scope, decision: Decision) -> list[Allowed]:
     other than its maker, the actions the state allows (an undo only before signing, an
     approval only of an amount above 0).
     For the buttons; `do_transition` checks again under a row lock."""
-    if scope.role not in CHECKER_ROLES or decision.proposed_by_id == scope.staff.pk:
+    if not may_decide(scope, decision):
         return []
     return [
         Allowed(action, str(ACTION_LABELS[action]), action in REASON_REQUIRED)
@@ -186,7 +186,7 @@ def decision(request: HttpRequest, pk: int) -> JsonResponse:
 def decision_action(request: HttpRequest, pk: int, action: str) -> JsonResponse:
     scope = request.scope
     found = decision_or_404(scope, pk)
-    scope.require(scope.can_write)  # the read-only role: 403 whatever it asks
+    scope.require(may_check(scope))  # the read-only role, a CM: 403 whatever they ask
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
@@ -194,12 +194,12 @@ def decision_action(request: HttpRequest, pk: int, action: str) -> JsonResponse:
             return _error(_("The body is not valid JSON."), 400)
         if not isinstance(body, dict):
             return _error(_("The body is not valid JSON."), 400)
-        reason = body.get("reason") or ""
+        form = ReasonForm(body)  # a form over the JSON object: types and length checked
     else:
-        reason = request.POST.get("reason", "")
-    if not isinstance(reason, str):
-        return _error(_("Give a reason."), 400)
-    outcome = run_action(request.user, found, action, reason)
+        form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _error(error_text(form), 400)
+    outcome = run_action(request.user, found, action, form.cleaned_data["reason"])
     if outcome.decision is None:
         return _error(outcome.error, outcome.status)
     return _json(decision_json(scope, decision_or_404(scope, pk)))

@@ -38,10 +38,12 @@ from cunxin.credit.policy import from_data
 from cunxin.decisions import batch, ratings, sheets
 from cunxin.decisions.actions import policy_in_force
 from cunxin.decisions.explain import yuan
+from cunxin.decisions.forms import ActivateModelForm, RunScopeForm, WhatifForm
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
-from cunxin.decisions.scores import do_activate_model
+from cunxin.decisions.scores import do_activate_model, may_activate_model
 from cunxin.jobs import worker
+from cunxin.org.fields import error_text
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import Scope, staff_view
 from cunxin.pool.models import Household, Person
@@ -70,8 +72,10 @@ def _n(value) -> str:
 
 
 def _pk(value) -> int:
-    """A posted or queried primary key; 0 (matches nothing) for anything else."""
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 12 else 0
+    """A queried primary key (the what-if's preselected version); 0 (matches nothing) for
+    anything else ("5²" passes `isdigit()` but not `int()`)."""
+    ok = isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12
+    return int(value) if ok else 0
 
 
 # --- models ------------------------------------------------------------------------------------
@@ -152,18 +156,20 @@ def models(request: HttpRequest) -> HttpResponse:
     scope = request.scope
     if scope.role not in MODEL_READERS:
         raise Http404
+    form = ActivateModelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        scope.require(scope.role == Role.HQ_ADMIN)
-        version = ModelVersion.objects.filter(pk=_pk(request.POST.get("model"))).first()
-        if version is None:
-            raise Http404
-        do_activate_model(request.user, version)
-        messages.success(request, _("Model %(model)s is now active.") % {"model": version.label})
-        return redirect("decisions:models")
+        scope.require(may_activate_model(scope))
+        if form.is_valid():
+            version = form.cleaned_data["model"]
+            do_activate_model(request.user, version)
+            messages.success(
+                request, _("Model %(model)s is now active.") % {"model": version.label}
+            )
+            return redirect("decisions:models")
     rows = [_model_row(v) for v in ModelVersion.objects.all()]
     return render(request, "decisions/models.html", {
-        "rows": rows, "can_activate": scope.role == Role.HQ_ADMIN,
-    })  # fmt: skip
+        "rows": rows, "can_activate": may_activate_model(scope), "form": form,
+    }, status=400 if form.errors else 200)  # fmt: skip
 
 
 # --- which runs a user sees ------------------------------------------------------------------
@@ -235,13 +241,6 @@ def _scope_choices(scope: Scope, *, county: bool) -> dict:
     }  # fmt: skip
 
 
-def _posted_scope(request: HttpRequest) -> tuple[str, str]:
-    """(kind, code) of a start form: the village or branch chosen for the kind."""
-    kind = request.POST.get("kind", "")
-    code = {"village": request.POST.get("village", ""), "branch": request.POST.get("branch", "")}
-    return kind, code.get(kind, "").strip()
-
-
 def _check_in_scope(scope: Scope, kind: str, code: str) -> None:
     """Outside HQ, a village or branch the user does not see is as unknown as one that
     does not exist (its existence is not confirmed)."""
@@ -266,8 +265,11 @@ def batches(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         scope.require(can_start)
-        kind, code = _posted_scope(request)
+        form = RunScopeForm(request.POST)
         try:
+            if not form.is_valid():
+                raise ValidationError(error_text(form))
+            kind, code = form.scope_code()
             _check_in_scope(scope, kind, code)
             run = batch.start(request.user, BatchRun.Purpose.PRECREDIT, kind, code)
         except ValidationError as e:
@@ -548,11 +550,12 @@ def whatif(request: HttpRequest) -> HttpResponse:
     chosen = _pk(request.POST.get("policy") if request.method == "POST" else request.GET.get("policy"))  # fmt: skip
     if request.method == "POST":
         scope.require(can_start)
-        kind, code = _posted_scope(request)
-        version = CreditPolicyVersion.objects.filter(pk=chosen).first()
+        form = WhatifForm(request.POST)
         try:
-            if version is None:
-                raise ValidationError(_("Choose a policy version to try."))
+            if not form.is_valid():
+                raise ValidationError(error_text(form))
+            kind, code = form.scope_code()
+            version = form.cleaned_data["policy"]
             draft = from_data(version.data)
             run = batch.start(request.user, BatchRun.Purpose.WHATIF, kind, code, draft=draft)
         except ValidationError as e:

@@ -370,6 +370,12 @@ def _check_version(
 
 
 # --- changing --------------------------------------------------------------------------------
+def may_edit_credit_policy(scope) -> bool:
+    """New versions and publishing drafts: HQ admins (the policy is the bank's). The
+    actions refuse others, their views answer 403 and the page offers the forms by it."""
+    return scope.role == Role.HQ_ADMIN
+
+
 def do_create_policy_version(
     actor,
     base: CreditPolicyVersion,
@@ -384,7 +390,7 @@ def do_create_policy_version(
     CEL expression compiled; all that is wrong is refused at once, in a ValidationError
     whose keys are the parts (and version, effective_from, note). `base` is not changed.
     Audited in the same transaction."""
-    if scope_for(actor).role != Role.HQ_ADMIN:
+    if not may_edit_credit_policy(scope_for(actor)):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     policy = None
@@ -429,7 +435,7 @@ def do_publish_policy_version(
     have changed since the draft was saved). Audited in the same transaction. The draft
     is claimed by a conditional UPDATE, so of two admins publishing at once one wins and
     the other is refused."""
-    if scope_for(actor).role != Role.HQ_ADMIN:
+    if not may_edit_credit_policy(scope_for(actor)):
         raise PermissionDenied
     already = _("Version %(version)s is published already: a published version never changes.")
     if version.effective_from is not None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_http_methods
 from cunxin.credit.decide import INPUTS, OUTPUTS
 from cunxin.credit.policy import DEFAULT_HARD_STOPS, CreditPolicy, Preset, Rule
 from cunxin.decisions.actions import policy_in_force
+from cunxin.decisions.forms import CreditPolicyForm, PublishPolicyForm
 from cunxin.decisions.models import CreditPolicyVersion
 from cunxin.decisions.policy_actions import (
     FIELD_LABELS,
@@ -37,6 +39,7 @@ from cunxin.decisions.policy_actions import (
     as_percent,
     do_create_policy_version,
     do_publish_policy_version,
+    may_edit_credit_policy,
     next_version_name,
     policy_of,
     status_of,
@@ -112,9 +115,10 @@ def _form_initial(policy: CreditPolicy) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _form_posted(post: QueryDict, policy: CreditPolicy) -> dict[str, Any]:
-    """The form as typed. The rules are the version's (and the known hard stops): their
-    ids come from the version, never from the request."""
+def _form_posted(post: Mapping[str, Any], policy: CreditPolicy) -> dict[str, Any]:
+    """The form as typed (the request's POST) or as checked (`CreditPolicyForm`'s cleaned
+    data). The rules are the version's (and the known hard stops): their ids come from
+    the version, never from the request."""
     form = _form_initial(policy)
     for name in ("version", "effective_from", "note", "preset", "rounding_yuan", "capacity"):
         form[name] = post.get(name, "")
@@ -207,7 +211,7 @@ def _policy_page(
     """The version's page: 400 if the new-version form or the publish form was refused."""
     scope = request.scope
     current = policy_of(version)
-    can_create = scope.role == Role.HQ_ADMIN
+    can_create = may_edit_credit_policy(scope)
     if form is None:
         form = _form_initial(current) if can_create else {}
     errors, publish_errors = errors or {}, publish_errors or {}
@@ -244,18 +248,27 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
     form = None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        scope.require(scope.role == Role.HQ_ADMIN)
-        form = _form_posted(request.POST, policy_of(version))
-        try:
-            created = do_create_policy_version(
-                request.user, version, _changes(form), form["version"],
-                _date(form["effective_from"]), form["note"],
-            )  # fmt: skip
-        except ValidationError as e:
-            errors = field_errors(e)
-            for s in form["shares"]:
-                s["errors"] = errors.get(s["name"], [])
+        scope.require(may_edit_credit_policy(scope))
+        current = policy_of(version)
+        form = _form_posted(request.POST, current)  # as typed, shown again if refused
+        checked = CreditPolicyForm(
+            request.POST, policy=current, stop_ids=[r["id"] for r in form["stops"]]
+        )
+        created = None
+        if not checked.is_valid():
+            errors = checked.part_errors()
         else:
+            form = _form_posted(checked.cleaned_data, current)
+            try:
+                created = do_create_policy_version(
+                    request.user, version, _changes(form), form["version"],
+                    _date(form["effective_from"]), form["note"],
+                )  # fmt: skip
+            except ValidationError as e:
+                errors = field_errors(e)
+        for s in form["shares"]:
+            s["errors"] = errors.get(s["name"], [])
+        if created is not None:
             if created.effective_from is None:
                 message = _(
                     "Version %(version)s is saved as a draft: try it with a what-if, then "
@@ -282,8 +295,13 @@ def policy_publish(request: HttpRequest, pk: int) -> HttpResponse:
     scope = request.scope
     _require_reader(scope)
     version = _version_or_404(pk)
-    scope.require(scope.role == Role.HQ_ADMIN)
-    typed = request.POST.get("effective_from", "")
+    scope.require(may_edit_credit_policy(scope))
+    form = PublishPolicyForm(request.POST)
+    typed = form.data.get("effective_from", "")
+    if not form.is_valid():
+        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+        return _policy_page(request, version, publish_date=typed, publish_errors=errors)
+    typed = form.cleaned_data["effective_from"]
     try:
         # nothing typed is not a draft here: it is a missing date
         do_publish_policy_version(request.user, version, _date(typed) or typed)

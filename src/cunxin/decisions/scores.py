@@ -106,8 +106,14 @@ def activate_model(version: ModelVersion, *, by) -> None:
                before={"active": before}, after={"active": version.model_id})  # fmt: skip
 
 
+def may_activate_model(scope) -> bool:
+    """Which scorecard version is active is an HQ admin's choice (the action, its page's
+    403 and its button ask this)."""
+    return scope.role == Role.HQ_ADMIN
+
+
 def do_activate_model(actor, version: ModelVersion) -> None:
     """An HQ admin activates a model version from the models page."""
-    if scope_for(actor).role != Role.HQ_ADMIN:
+    if not may_activate_model(scope_for(actor)):
         raise PermissionDenied
     activate_model(version, by=actor)

@@ -28,13 +28,17 @@ from cunxin.decisions import api
 from cunxin.decisions.actions import (
     applicant_for,
     do_propose,
+    may_check,
+    may_propose,
     policy_in_force,
     zero_amount_refusal,
 )
 from cunxin.decisions.explain import explain, yuan
+from cunxin.decisions.forms import DecisionActionForm
 from cunxin.decisions.models import OPEN, Decision, ModelVersion, Status
 from cunxin.evaluation.models import RoundKind, Verdict
-from cunxin.org.models import Role, Staff
+from cunxin.org.fields import error_text
+from cunxin.org.models import Staff
 from cunxin.org.scope import Scope, staff_view
 from cunxin.pool.models import Person
 from cunxin.project.templatetags.cunxin import flag_label, verdict_label
@@ -63,7 +67,7 @@ def credit_context(scope: Scope, person: Person) -> dict:
         .order_by("-proposed_at", "-pk")
         .first()
     )
-    can_propose = scope.role == Role.CUSTOMER_MANAGER and not (latest and latest.status in OPEN)
+    can_propose = may_propose(scope) and not (latest and latest.status in OPEN)
     preview, preview_error, version = None, "", None
     if can_propose:
         version = policy_in_force()
@@ -131,7 +135,7 @@ def propose(request: HttpRequest, uid: str) -> HttpResponse:
     """A customer manager proposes the decision the policy in force gives (the maker)."""
     scope = request.scope
     person = scope.person_or_404(uid)
-    scope.require(scope.can_write)
+    scope.require(may_propose(scope, person))
     try:
         decision = do_propose(request.user, person)
     except ValidationError as e:
@@ -161,7 +165,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(status=status)
     else:
         status = ""
-    if scope.role in api.CHECKER_ROLES:
+    if may_check(scope):
         waiting = Case(When(status=Status.PROPOSED, then=Value(0)), default=Value(1),
                        output_field=IntegerField())  # fmt: skip
         rows = rows.order_by(waiting, "-proposed_at", "-pk")
@@ -189,24 +193,29 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
     scope = request.scope
     d = api.decision_or_404(scope, pk)
     error, status = "", 200
+    form = DecisionActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        scope.require(scope.can_write)  # the read-only role: 403 whatever it asks
-        action = request.POST.get("action", "")
-        outcome = api.run_action(request.user, d, action, request.POST.get("reason", ""))
-        if outcome.decision is not None:
-            messages.success(request, _("Done: the decision is %(status)s.") % {
-                "status": outcome.decision.get_status_display()
-            })  # fmt: skip
-            return redirect("decisions:decision", pk=d.pk)
-        error, status = outcome.error, outcome.status
-        d = api.decision_or_404(scope, pk)  # as it stands now
+        scope.require(may_check(scope))  # the read-only role, a CM: 403 whatever they ask
+        if not form.is_valid():
+            error, status = error_text(form), 400
+        else:
+            outcome = api.run_action(
+                request.user, d, form.cleaned_data["action"], form.cleaned_data["reason"]
+            )
+            if outcome.decision is not None:
+                messages.success(request, _("Done: the decision is %(status)s.") % {
+                    "status": outcome.decision.get_status_display()
+                })  # fmt: skip
+                return redirect("decisions:decision", pk=d.pk)
+            error, status = outcome.error, outcome.status
+            d = api.decision_or_404(scope, pk)  # as it stands now
     return render(request, "decisions/decision.html", {
         "d": d, "amounts": _amounts(d), "why": explain(d), "inputs": _inputs(d),
         "history": _history(d), "actions": api.allowed_actions(scope, d),
         "is_maker": scope.staff.pk == d.proposed_by_id,
-        "is_checker": scope.role in api.CHECKER_ROLES,
-        "error": error, "typed_reason": request.POST.get("reason", ""),
-        "typed_action": request.POST.get("action", ""),
+        "is_checker": may_check(scope),
+        "error": error, "form": form, "typed_reason": form.data.get("reason", ""),
+        "typed_action": form.data.get("action", ""),
     }, status=status)  # fmt: skip
 
 

@@ -37,7 +37,7 @@ from cunxin.evaluation.models import (
 )
 from cunxin.evaluation.policy import AmountRule, EvaluationPolicy
 from cunxin.org.models import Role, Staff, Village
-from cunxin.org.scope import scope_for
+from cunxin.org.scope import Scope, scope_for
 from cunxin.pool.models import Person
 
 MAX_PANEL = 7
@@ -80,15 +80,42 @@ def default_policy_version() -> PolicyVersion:
     return version
 
 
+# --- capabilities ----------------------------------------------------------------------------
+# Who may do what: the action refuses (PermissionDenied), its view answers 403 before any
+# work, and the template offers the button, all by asking the same function.
+def _sees_village(scope: Scope, village_id: str) -> bool:
+    return scope.villages().filter(pk=village_id).exists()
+
+
+def may_start_project(scope: Scope, village: Village | None = None) -> bool:
+    """HQ admins and branch managers (for a village they see, when one is given)."""
+    return scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER) and (
+        village is None or _sees_village(scope, village.pk)
+    )
+
+
+def may_manage_project(scope: Scope, project: Project) -> bool:
+    """Panel, rounds, re-review changes, paper sheets: bank staff who may write and see the
+    project's village. One query."""
+    return scope.can_write and _sees_village(scope, project.village_id)
+
+
+def may_sign_off(scope: Scope, project: Project) -> bool:
+    """审定 (closing the sign-off round): a branch manager or an HQ admin who manages it."""
+    return scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER) and may_manage_project(scope, project)
+
+
+def may_record_qa(scope: Scope, project: Project) -> bool:
+    """A re-check (验收): staff who manage the project, but not its responsible customer
+    manager (`qa_refusal` says why to them)."""
+    return may_manage_project(scope, project) and qa_refusal(scope.staff, project) is None
+
+
 # --- projects and panels -----------------------------------------------------------------
 def do_start_project(actor, village: Village, responsible: Staff) -> Project:
     """A village's 整村授信 project, with the policy in force today. HQ admins and the
     branch manager of the village's branch start one."""
-    scope = scope_for(actor)
-    if (
-        scope.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER)
-        or not scope.villages().filter(pk=village.pk).exists()
-    ):
+    if not may_start_project(scope_for(actor), village):
         raise PermissionDenied
     if responsible.role != Role.CUSTOMER_MANAGER or responsible.branch_id != village.branch_id:
         raise ValidationError(
@@ -109,10 +136,7 @@ def do_start_project(actor, village: Village, responsible: Staff) -> Project:
 
 
 def require_manager(actor, project: Project) -> None:
-    scope = scope_for(actor)
-    if scope.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER):
-        raise PermissionDenied
-    if not scope.villages().filter(pk=project.village_id).exists():
+    if not may_manage_project(scope_for(actor), project):
         raise PermissionDenied
 
 
@@ -393,9 +417,7 @@ def do_close_round(actor, rnd: Round) -> int:
     审定: the branch signs off the latest verdicts; the project moves on to visits and the
     visit tasks are made. Only a branch manager or an HQ admin signs off."""
     require_manager(actor, rnd.project)
-    if rnd.kind == RoundKind.SIGN_OFF and scope_for(actor).role not in (
-        Role.HQ_ADMIN, Role.BRANCH_MANAGER,
-    ):  # fmt: skip
+    if rnd.kind == RoundKind.SIGN_OFF and not may_sign_off(scope_for(actor), rnd.project):
         raise PermissionDenied
     policy = policy_of(rnd.project.policy)
     extra: dict = {}
@@ -575,10 +597,12 @@ def do_record_qa(
     checker's signature (both cleaned images). The checker is bank staff in scope other
     than the project's responsible customer manager, and a check is recorded once."""
     project = check.review.round.project
-    require_manager(actor, project)
-    staff = scope_for(actor).staff
-    if refusal := qa_refusal(staff, project):
-        raise ValidationError(refusal)
+    scope = scope_for(actor)
+    if not may_record_qa(scope, project):
+        if refusal := qa_refusal(scope.staff, project):
+            raise ValidationError(refusal)
+        raise PermissionDenied
+    staff = scope.staff
     if not passed and not note.strip():
         raise ValidationError(_("Say what did not hold up."))
     if photo is None or signature is None:

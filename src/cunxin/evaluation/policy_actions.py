@@ -234,13 +234,19 @@ def _next_version_name() -> str:
 
 
 # --- changing ---------------------------------------------------------------------------
+def may_create_policy_version(scope) -> bool:
+    """New versions of the evaluation policy are HQ admins' (the action refuses others,
+    the page answers them 403 and shows them no form)."""
+    return scope.role == Role.HQ_ADMIN
+
+
 def do_new_policy_version(
     actor, based_on: PolicyVersion, data: Mapping[str, Any], note: str
 ) -> PolicyVersion:
     """A new version from `based_on` with the settings in `data` changed (settings not in
     `data` are kept); it is in force from now on. HQ admins only. Existing versions, and so
     the projects using them, are not touched. `note` says what changes and why."""
-    if scope_for(actor).role != Role.HQ_ADMIN:
+    if not may_create_policy_version(scope_for(actor)):
         raise PermissionDenied
     base = policy_data(policy_of(based_on))
     try:

@@ -8,12 +8,10 @@ HQ admins, HQ analysts and branch managers read the policies; other bank staff g
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import Template
 from django.utils.translation import gettext as _
@@ -22,7 +20,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from cunxin.audit.models import AuditEvent
 from cunxin.evaluation import policy_actions
-from cunxin.evaluation.actions import policy_of
+from cunxin.evaluation.actions import policy_data, policy_of
+from cunxin.evaluation.forms import EvaluationPolicyForm, MoveProjectPolicyForm
 from cunxin.evaluation.models import PolicyVersion, Project
 from cunxin.evaluation.policy import GRADED_ITEM_LABELS
 from cunxin.evaluation.policy_actions import (
@@ -34,12 +33,11 @@ from cunxin.evaluation.policy_actions import (
 )
 from cunxin.evaluation.staff_views import project_or_404
 from cunxin.lib.relations import RELATION_LABELS
+from cunxin.org.fields import refuse
 from cunxin.org.models import Role
 from cunxin.org.scope import staff_view
 
 READ_ROLES = frozenset({Role.HQ_ADMIN, Role.HQ_ANALYST, Role.BRANCH_MANAGER})
-SHARES = ("black_share", "qa_share", "visit_sample_share")
-WHOLE_NUMBERS = ("min_valid_reviews", "amount_cap_yuan", "visit_amount_threshold_yuan")
 # The parent of a page rendered as an htmx fragment: its content block only.
 FRAGMENT = Template("{% block content %}{% endblock %}")
 
@@ -117,28 +115,23 @@ def _form_initial(policy) -> dict:
     }
 
 
-def _form_data(post: QueryDict) -> dict:
-    """The submitted form as policy data. What does not parse is passed on as typed, for
-    `validate_policy` to refuse with the setting's name."""
-    data: dict = {
-        "negative_items": policy_actions.parse_items(post.get("negative_items", "")),
-        "graded_items": policy_actions.parse_lines(post.get("graded_items", "")),
-        "amount_rule": post.get("amount_rule", ""),
-        "conflicting_relations": post.getlist("conflicting_relations"),
-    }
-    for name in WHOLE_NUMBERS:
-        text = post.get(name, "").strip().replace(",", "")
-        try:
-            data[name] = int(text)
-        except ValueError:
-            data[name] = text
-    for name in SHARES:  # typed as percentages
-        text = post.get(name, "").strip().rstrip("%").strip()
-        try:
-            data[name] = Decimal(text) / 100
-        except InvalidOperation:
-            data[name] = text
+def _form_data(form: EvaluationPolicyForm) -> dict:
+    """The form as policy data: each setting as cleaned, or, where the form refused it, as
+    typed (for `validate_policy` to check the rest, so that all that is wrong is said at
+    once). Shares are fractions."""
+    typed = {name: form.data.get(name, "") for name in form.fields}
+    data = {**typed, **getattr(form, "cleaned_data", {})}
+    data.pop("note", None)
+    data["negative_items"] = policy_actions.parse_items(str(data["negative_items"]))
+    data["graded_items"] = policy_actions.parse_lines(str(data["graded_items"]))
+    data["conflicting_relations"] = list(data.get("conflicting_relations") or [])
     return data
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    """A refused form's messages by field ("general" for the rest), as `field_errors`."""
+    return {("general" if k == NON_FIELD_ERRORS else k): [str(m) for m in v]
+            for k, v in form.errors.items()}  # fmt: skip
 
 
 def field_errors(e: ValidationError) -> dict[str, list[str]]:
@@ -170,20 +163,32 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
     _require_reader(scope)
     version = _version_or_404(pk)
     settings = policy_of(version)
-    can_create = scope.role == Role.HQ_ADMIN
+    can_create = policy_actions.may_create_policy_version(scope)
     form = _form_initial(settings)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         scope.require(can_create)
-        data = _form_data(request.POST)
-        note = request.POST.get("note", "")
-        try:
-            created = policy_actions.do_new_policy_version(request.user, version, data, note)
-        except ValidationError as e:
-            errors = field_errors(e)
-            form = {**request.POST.dict(), "note": note,
-                    "conflicting_relations": set(request.POST.getlist("conflicting_relations"))}  # fmt: skip
+        posted = EvaluationPolicyForm(request.POST)
+        # what was typed is shown again, whatever is refused
+        form = {**{k: posted.data.get(k, "") for k in posted.fields}, "note": posted.data.get("note", ""),
+                "conflicting_relations": set(posted.data.getlist("conflicting_relations"))}  # fmt: skip
+        created = None
+        if not posted.is_valid():
+            errors = form_errors(posted)
+            try:  # what the form let through is checked as well
+                policy_actions.validate_policy(
+                    {**policy_data(settings), **_form_data(posted), "version": ""}
+                )
+            except ValidationError as e:
+                errors = {**field_errors(e), **errors}
         else:
+            try:
+                created = policy_actions.do_new_policy_version(
+                    request.user, version, _form_data(posted), posted.cleaned_data["note"]
+                )
+            except ValidationError as e:
+                errors = field_errors(e)
+        if created is not None:
             messages.success(
                 request,
                 _("Version %(version)s is in force: new projects start with it.")
@@ -215,28 +220,27 @@ def project_policy(request: HttpRequest, pk: int) -> HttpResponse:
     scope = request.scope
     project = project_or_404(scope, pk)
     scope.require(policy_actions.can_move_project_policy(request.user, project))
-    error = ""
+    form = MoveProjectPolicyForm()
     if request.method == "POST":
-        target = PolicyVersion.objects.filter(pk=request.POST.get("version") or 0).first()
-        try:
-            if target is None:
-                raise ValidationError(_("Choose a version."))
-            policy_actions.do_move_project_policy(
-                request.user, project, target, request.POST.get("reason", "")
-            )
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            messages.success(
-                request,
-                _("The project now uses policy %(version)s.") % {"version": target.version},
-            )
-            return redirect("evaluation:project", pk=project.pk)
-    fragment = bool(request.htmx) and not error
+        form = MoveProjectPolicyForm(request.POST)
+        if form.is_valid():
+            target = form.cleaned_data["version"]
+            try:
+                policy_actions.do_move_project_policy(
+                    request.user, project, target, form.cleaned_data["reason"]
+                )
+            except ValidationError as e:
+                refuse(form, e)
+            else:
+                messages.success(
+                    request,
+                    _("The project now uses policy %(version)s.") % {"version": target.version},
+                )
+                return redirect("evaluation:project", pk=project.pk)
+    fragment = bool(request.htmx) and not form.errors
     in_force = policy_in_force()
     return render(request, "evaluation/policies.html", {
         "versions": _versions(scope), "in_force": in_force,
-        "project": project, "error": error, "reason": request.POST.get("reason", ""),
-        "chosen": request.POST.get("version", ""), "fragment": fragment,
+        "project": project, "form": form, "fragment": fragment,
         "base": FRAGMENT if fragment else "project/base.html",
-    }, status=400 if error else 200)  # fmt: skip
+    }, status=400 if form.errors else 200)  # fmt: skip

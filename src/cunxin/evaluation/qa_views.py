@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import actions
+from cunxin.evaluation.forms import QaCheckForm
 from cunxin.evaluation.models import Photo, Project, QaCheck, Verdict
 from cunxin.evaluation.staff_views import project_or_404
-from cunxin.lib import images
-from cunxin.lib.geo import parse_point
 from cunxin.lib.masking import mask_name
+from cunxin.org.fields import refuse
 from cunxin.org.scope import staff_view
 
 
@@ -115,79 +115,51 @@ def _check_or_404(scope, pk: int) -> QaCheck:
 @require_http_methods(["GET", "POST"])
 @staff_view
 def check(request: HttpRequest, pk: int) -> HttpResponse:
-    """One drawn review and its re-check. POST records it: result (pass / fail), note
-    (required on fail), photo (upload) and signature (PNG data URL), place (optional)."""
+    """One drawn review and its re-check. POST records it (`QaCheckForm`): result (pass /
+    fail), note (required on fail), photo (upload) and signature (PNG data URL), place
+    (optional)."""
     scope = request.scope
     qa_check = _check_or_404(scope, pk)
     _person_rows(scope, [qa_check])
     project = qa_check.review.round.project
     responsible = scope.staff.pk == project.responsible_id
-    form = {"result": "", "note": "", "signature": ""}
-    errors: list[str] = []
+    form = QaCheckForm()
     if request.method == "POST":
-        scope.require(scope.can_write)
-        form = {
-            "result": request.POST.get("result", ""),
-            "note": request.POST.get("note", ""),
-            "signature": "",
-        }
-        errors, photo, signature = _posted_images(request)
-        if signature is not None:  # kept, and drawn again on the pad after a refusal
-            form["signature"] = request.POST.get("signature", "")
-        if form["result"] not in ("pass", "fail"):
-            errors.insert(0, _("Choose passed or not passed."))
-        elif form["result"] == "fail" and not form["note"].strip():
-            errors.insert(0, _("Say what did not hold up."))
-        if not errors:
-            latitude, longitude = parse_point(
-                request.POST.get("latitude"), request.POST.get("longitude")
-            )
+        # the responsible customer manager is refused by the action, with its message
+        scope.require(actions.may_manage_project(scope, project))
+        form = QaCheckForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            latitude, longitude = d["point"]
             try:
                 actions.do_record_qa(
-                    request.user, qa_check, passed=form["result"] == "pass", note=form["note"],
-                    photo=photo, signature=signature, latitude=latitude, longitude=longitude,
+                    request.user, qa_check, passed=d["result"] == "pass", note=d["note"],
+                    photo=d["photo"], signature=d["signature"], latitude=latitude,
+                    longitude=longitude,
                 )  # fmt: skip
             except ValidationError as e:
-                errors = list(e.messages)
+                refuse(form, e)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("evaluation:qa_check", pk=qa_check.pk)
     review = qa_check.review
     policy = actions.policy_of(project.policy)
     verdict = Verdict.objects.filter(round=review.round, person_id=review.person_id).first()
+    # a good signature is kept, and drawn again on the pad after a refusal
+    kept = (
+        form.data.get("signature", "") if form.is_bound and "signature" not in form.errors else ""
+    )
     return render(request, "evaluation/qa_check.html", {
         "check": qa_check, "review": review, "project": project, "verdict": verdict,
         "negative_items": [policy.negative_items.get(code, code) for code in review.negative_items],
         "graded": [(label, review.graded[item]) for item, label in policy.graded_labels()
                    if item in review.graded],
-        "can_record": scope.can_write and not responsible and qa_check.checked_at is None,
+        "can_record": actions.may_record_qa(scope, project) and qa_check.checked_at is None,
         "responsible": responsible and qa_check.checked_at is None,
         # the action's own refusal, shown before the responsible CM fills in anything
         "responsible_message": actions.qa_refusal(scope.staff, project),
-        "form": form, "errors": errors,
-    }, status=400 if errors else 200)  # fmt: skip
-
-
-def _posted_images(request: HttpRequest):
-    """(errors, photo, signature): the uploaded photo and the drawn signature, cleaned of
-    metadata (`cunxin.lib.images`), or why not."""
-    errors: list[str] = []
-    photo = signature = None
-    upload = request.FILES.get("photo")
-    if upload is None:
-        errors.append(_("Take a photo."))
-    elif upload.size > images.MAX_BYTES:  # before reading it into memory
-        errors.append(_("The file is larger than 15 MB."))
-    else:
-        try:
-            photo = images.clean_photo(upload.read())
-        except images.BadImage as e:
-            errors.append(str(e))
-    try:
-        signature = images.clean_signature(request.POST.get("signature", ""))
-    except images.BadImage as e:
-        errors.append(str(e))
-    return errors, photo, signature
+        "form": form, "kept_signature": kept,
+    }, status=400 if form.errors else 200)  # fmt: skip
 
 
 def _image_response(photo_id: int | None) -> HttpResponse:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import sheets
+from cunxin.evaluation.actions import may_manage_project
+from cunxin.evaluation.forms import SheetUploadForm
 from cunxin.evaluation.models import Project
 from cunxin.evaluation.staff_views import project_or_404
 from cunxin.org.scope import staff_view
@@ -23,11 +25,11 @@ def _writable_project(request: HttpRequest, pk: int) -> Project:
     """The project in the user's scope (404 otherwise) that the user may work on (403)."""
     scope = request.scope
     project = project_or_404(scope, pk)
-    scope.require(scope.can_write)
+    scope.require(may_manage_project(scope, project))
     return project
 
 
-def _page(request: HttpRequest, project: Project, *, error: str = "", result=None, status=200):
+def _page(request: HttpRequest, project: Project, *, form=None, error: str = "", result=None, status=200):  # fmt: skip
     try:
         rnd, round_error = sheets.open_first_round(project), ""
     except ValidationError as e:
@@ -36,7 +38,7 @@ def _page(request: HttpRequest, project: Project, *, error: str = "", result=Non
     return render(request, "evaluation/sheet_import.html", {
         "project": project, "round": rnd, "round_error": round_error, "panel": panel,
         "error": error, "result": result, "max_mb": sheets.MAX_UPLOAD_BYTES // (1024 * 1024),
-        "chosen": request.POST.get("member", ""),
+        "form": form or SheetUploadForm(project=project),
         "whole_village": request.scope.sees_whole_village(project.village_id),
     }, status=status)  # fmt: skip
 
@@ -48,21 +50,17 @@ def sheets_page(request: HttpRequest, pk: int) -> HttpResponse:
     project = _writable_project(request, pk)
     if request.method == "GET":
         return _page(request, project)
-    member = project.panel.filter(
-        pk=request.POST.get("member") or 0, removed_at__isnull=True
-    ).first()
-    upload = request.FILES.get("sheet")
-    if member is None:
-        return _page(request, project, error=_("Choose a panel member."), status=400)
-    if upload is None:
-        return _page(request, project, error=_("Choose the filled sheet (.xlsx) to upload."), status=400)  # fmt: skip
+    form = SheetUploadForm(request.POST, request.FILES, project=project)
+    if not form.is_valid():
+        return _page(request, project, form=form, status=400)
+    member = form.cleaned_data["member"]
     try:
         rnd = sheets.open_first_round(project)
-        result = sheets.import_sheet(request.user, rnd, member, upload)
-    except ValidationError as e:
-        return _page(request, project, error=" ".join(e.messages), status=400)
+        result = sheets.import_sheet(request.user, rnd, member, form.cleaned_data["sheet"])
+    except ValidationError as e:  # the round, not the form: said at the top, as on export
+        return _page(request, project, form=form, error=" ".join(e.messages), status=400)
     if not result.ok:
-        return _page(request, project, result=result, status=400)
+        return _page(request, project, form=form, result=result, status=400)
     messages.success(request, _(
         "%(name)s's sheet imported: %(stored)s reviews stored (%(replaced)s of them replace "
         "unfinished drafts from the app), %(unchanged)s already imported and unchanged, "

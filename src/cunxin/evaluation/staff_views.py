@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,16 +15,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cunxin.evaluation import actions, results
 from cunxin.evaluation.aggregate import Review as RuleReview
 from cunxin.evaluation.fetch import projects_with_rounds_to_act
+from cunxin.evaluation.forms import (
+    AddPanelMemberForm,
+    ChangeVerdictForm,
+    OpenRoundForm,
+    RemovePanelMemberForm,
+    StartProjectForm,
+)
 from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStatus, Round, RoundKind
+from cunxin.evaluation.policy_actions import can_move_project_policy
 from cunxin.evaluation.reliability import alpha, flag_reviewers
+from cunxin.org.fields import refuse
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import staff_view
-from cunxin.pool.models import Person
 from cunxin.project.templatetags.cunxin import verdict_label
 
 RESULTS_PER_PAGE = 30
@@ -49,18 +58,18 @@ def project_or_404(scope, pk: int) -> Project:
 def projects(request: HttpRequest) -> HttpResponse:
     """Projects of the villages in scope; POST starts one (branch manager, HQ admin)."""
     scope = request.scope
-    error = ""
+    can_start = actions.may_start_project(scope)
+    form = StartProjectForm(scope=scope)
     if request.method == "POST":
-        scope.require(scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER))
-        village = scope.villages().filter(pk=request.POST.get("village", "")).first()
-        responsible = Staff.objects.filter(pk=request.POST.get("responsible") or 0).first()
-        if village is None or responsible is None:
-            error = _("Choose a village and a customer manager.")
-        else:
+        scope.require(can_start)
+        form = StartProjectForm(request.POST, scope=scope)
+        if form.is_valid():
             try:
-                project = actions.do_start_project(request.user, village, responsible)
+                project = actions.do_start_project(
+                    request.user, form.cleaned_data["village"], form.cleaned_data["responsible"]
+                )
             except ValidationError as e:
-                error = " ".join(e.messages)
+                refuse(form, e)
             else:
                 return redirect("evaluation:project", pk=project.pk)
     rows = Project.objects.filter(village__in=scope.villages()).select_related(
@@ -72,60 +81,17 @@ def projects(request: HttpRequest) -> HttpResponse:
             "village", "responsible"
         )
     return render(request, "evaluation/projects.html", {
-        "projects": rows, "error": error, "rounds_to_act": rounds_to_act,
+        "projects": rows, "form": form, "rounds_to_act": rounds_to_act,
         "villages": scope.villages().exclude(projects__closed_at__isnull=True, projects__isnull=False),
         "managers": scope.staff_members().filter(role=Role.CUSTOMER_MANAGER),
-        "can_start": scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER),
-    }, status=400 if error else 200)  # fmt: skip
+        "can_start": can_start,
+    }, status=400 if form.errors else 200)  # fmt: skip
 
 
-@require_http_methods(["GET", "POST"])
-@staff_view
-def project(request: HttpRequest, pk: int) -> HttpResponse:
-    """A project's panel and rounds. POST `op`: add or remove (a panel member), open,
-    close (a round)."""
+def _project_page(request: HttpRequest, proj: Project, **forms) -> HttpResponse:
+    """A project's panel and rounds, with the forms of its actions: those given (bound
+    and refused: 400) or empty ones."""
     scope = request.scope
-    proj = project_or_404(scope, pk)
-    error = ""
-    if request.method == "POST":
-        scope.require(scope.can_write)
-        op = request.POST.get("op")
-        try:
-            if op == "add":
-                staff = Staff.objects.filter(
-                    pk=request.POST.get("staff") or 0, role=Role.EVALUATOR
-                ).first()
-                if staff is None:
-                    raise ValidationError(_("Choose an evaluator."))
-                actions.do_add_panel_member(
-                    request.user, proj, staff, request.POST.get("role", PanelRole.REPRESENTATIVE),
-                    alternate=request.POST.get("alternate") == "on",
-                )  # fmt: skip
-            elif op == "remove":
-                member = proj.panel.filter(pk=request.POST.get("member") or 0).first()
-                if member is None:
-                    raise ValidationError(_("Choose a panel member."))
-                voided = actions.do_remove_panel_member(
-                    request.user, member, request.POST.get("reason", "")
-                )
-                if voided:
-                    messages.info(
-                        request, _("%(n)s unfinished reviews were voided.") % {"n": voided}
-                    )
-            elif op == "open":
-                actions.do_open_round(request.user, proj, request.POST.get("kind", ""))
-            elif op == "close":
-                rnd = proj.rounds.filter(closed_at__isnull=True).first()
-                if rnd is None:
-                    raise ValidationError(_("No round is open."))
-                actions.do_close_round(request.user, rnd)
-            else:
-                raise ValidationError(_("Unknown operation."))
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("evaluation:project", pk=proj.pk)
     panel = proj.panel.select_related("staff").order_by("removed_at", "joined_at")
     rounds = []
     for rnd in proj.rounds.all():
@@ -136,12 +102,125 @@ def project(request: HttpRequest, pk: int) -> HttpResponse:
     candidates = Staff.objects.filter(role=Role.EVALUATOR, village=proj.village).exclude(
         pk__in=proj.panel.filter(removed_at__isnull=True).values("staff")
     )
+    refused = any(f.errors for f in forms.values())
+    remove_form = forms.get("remove")
     return render(request, "evaluation/project.html", {
-        "project": proj, "panel": panel, "rounds": rounds, "error": error,
+        "project": proj, "panel": panel, "rounds": rounds,
+        "add_form": forms.get("add") or AddPanelMemberForm(project=proj),
+        "open_form": forms.get("open") or OpenRoundForm(),
+        "remove_form": remove_form, "removing": getattr(remove_form, "member_pk", None),
+        "round_error": forms.get("close"),
         "candidates": candidates, "roles": PanelRole.choices, "kinds": [(k, label) for k, label in RoundKind.choices if k not in {r.kind for r, *_ in rounds}],
-        "can_sign_off": scope.role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER),
+        "can_manage": actions.may_manage_project(scope, proj),
+        "can_move_policy": can_move_project_policy(request.user, proj),
+        "can_sign_off": actions.may_sign_off(scope, proj),
         "visit_tasks": proj.visit_tasks.count(),
-    }, status=400 if error else 200)  # fmt: skip
+    }, status=400 if refused else 200)  # fmt: skip
+
+
+@require_GET
+@staff_view
+def project(request: HttpRequest, pk: int) -> HttpResponse:
+    """A project's panel and rounds; each action has its own URL (below)."""
+    return _project_page(request, project_or_404(request.scope, pk))
+
+
+def _managed_project_or_404(request: HttpRequest, pk: int) -> Project:
+    """The project in scope (404 otherwise) that the user may manage (403)."""
+    proj = project_or_404(request.scope, pk)
+    request.scope.require(actions.may_manage_project(request.scope, proj))
+    return proj
+
+
+def _saved(request: HttpRequest, proj: Project, message: str | None = None) -> HttpResponse:
+    messages.success(request, message or _("Saved."))
+    return redirect("evaluation:project", pk=proj.pk)
+
+
+@require_POST
+@staff_view
+def panel_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """An evaluator of the village joins the panel (`staff`, `role`, `alternate`)."""
+    proj = _managed_project_or_404(request, pk)
+    form = AddPanelMemberForm(request.POST, project=proj)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.do_add_panel_member(
+                request.user, proj, d["staff"], d["role"], alternate=d["alternate"]
+            )
+        except ValidationError as e:
+            refuse(form, e, "staff")
+        else:
+            return _saved(request, proj)
+    return _project_page(request, proj, add=form)
+
+
+@require_POST
+@staff_view
+def panel_remove(request: HttpRequest, pk: int, member: int) -> HttpResponse:
+    """A panel member leaves (`reason`); their unfinished reviews are voided."""
+    proj = _managed_project_or_404(request, pk)
+    seat = proj.panel.filter(pk=member).first()
+    if seat is None:
+        raise Http404
+    form = RemovePanelMemberForm(request.POST)
+    form.member_pk = seat.pk  # the row whose form shows the refusal
+    if form.is_valid():
+        try:
+            voided = actions.do_remove_panel_member(request.user, seat, form.cleaned_data["reason"])
+        except ValidationError as e:
+            refuse(form, e, "reason")
+        else:
+            if voided:
+                messages.info(request, _("%(n)s unfinished reviews were voided.") % {"n": voided})
+            return _saved(request, proj)
+    return _project_page(request, proj, remove=form)
+
+
+@require_POST
+@staff_view
+def round_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """A round of the project opens (`kind`: first, re_review, sign_off)."""
+    proj = _managed_project_or_404(request, pk)
+    form = OpenRoundForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_open_round(request.user, proj, form.cleaned_data["kind"])
+        except ValidationError as e:
+            refuse(form, e, "kind")
+        else:
+            return _saved(request, proj)
+    return _project_page(request, proj, open=form)
+
+
+@require_POST
+@staff_view
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round closes: verdicts, the QA draw, and at sign-off the visit tasks (a branch
+    manager or an HQ admin only)."""
+    scope = request.scope
+    try:
+        rnd = Round.objects.select_related("project__village", "project__policy", "project__responsible").get(
+            pk=pk, project__village__in=scope.villages()
+        )  # fmt: skip
+    except Round.DoesNotExist:
+        raise Http404 from None
+    proj = rnd.project
+    allowed = (
+        actions.may_sign_off(scope, proj)
+        if rnd.kind == RoundKind.SIGN_OFF
+        else actions.may_manage_project(scope, proj)
+    )
+    scope.require(allowed)
+    form = forms.Form(request.POST)  # nothing to fill in; the refusal goes on it
+    try:
+        actions.do_close_round(request.user, rnd)
+    except ValidationError as e:
+        form.is_valid()
+        refuse(form, e)
+        return _project_page(request, proj, close=form)
+    return _saved(request, proj)
 
 
 @require_http_methods(["GET", "POST"])
@@ -233,28 +312,24 @@ def rereview(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except Round.DoesNotExist:
         raise Http404 from None
-    error = ""
+    cap = actions.policy_of(rnd.project.policy).amount_cap_yuan
+    can_change = actions.may_manage_project(scope, rnd.project)
+    form = None
     if request.method == "POST":
-        scope.require(scope.can_write)
-        person = Person.objects.filter(
-            uid=request.POST.get("person", ""), village_id=rnd.project.village_id
-        ).first()
-        amount_text = request.POST.get("amount", "").strip()
-        try:
-            if person is None:
-                raise ValidationError(_("Choose a person."))
-            if amount_text and not amount_text.isdigit():
-                raise ValidationError(_("The amount must be a whole number of yuan."))
-            actions.do_change_verdict(
-                request.user, rnd, person, color=request.POST.get("color", ""),
-                amount_yuan=int(amount_text) if amount_text else None,
-                reason=request.POST.get("reason", ""),
-            )  # fmt: skip
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("evaluation:rereview", pk=rnd.pk)
+        scope.require(can_change)
+        form = ChangeVerdictForm(request.POST, round=rnd, cap_yuan=cap)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                actions.do_change_verdict(
+                    request.user, rnd, d["person"], color=d["color"], amount_yuan=d["amount"],
+                    reason=d["reason"],
+                )  # fmt: skip
+            except ValidationError as e:
+                refuse(form, e)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("evaluation:rereview", pk=rnd.pk)
     first = rnd.project.rounds.get(kind=RoundKind.FIRST)
     policy = actions.policy_of(rnd.project.policy)
     # the first round's verdicts of the persons in scope, grey, black and too few first
@@ -267,9 +342,16 @@ def rereview(request: HttpRequest, pk: int) -> HttpResponse:
         c.person_id: c
         for c in rnd.changes.filter(person_id__in=[v.person_id for v in verdicts]).select_related("by")
     }  # fmt: skip
-    rows = [(v, changes.get(v.person_id), reasons.get(v.pk, [])) for v in verdicts]
+    typed_for = form.data.get("person") if form is not None else None
+    rows = [
+        (v, changes.get(v.person_id), reasons.get(v.pk, []),
+         form if v.person_id == typed_for else None)
+        for v in verdicts
+    ]  # fmt: skip
+    shown = any(typed is not None for *_rest, typed in rows)
     return render(request, "evaluation/rereview.html", {
-        "round": rnd, "rows": rows, "page": page, "error": error,
-        "colors": actions.VERDICT_COLORS, "cap": policy.amount_cap_yuan,
+        "round": rnd, "rows": rows, "page": page, "colors": actions.VERDICT_COLORS,
+        "unplaced": form if form is not None and not shown else None,
+        "cap": cap, "can_change": can_change,
         "whole_village": scope.sees_whole_village(rnd.project.village_id),
-    }, status=400 if error else 200)  # fmt: skip
+    }, status=400 if form is not None and form.errors else 200)  # fmt: skip

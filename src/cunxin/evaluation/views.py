@@ -13,11 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import actions
 from cunxin.evaluation.fetch import open_round_for as _open_round_for
+from cunxin.evaluation.forms import GRADES, ReviewHouseholdForm
 from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, Round
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.pool.models import Household, Person
@@ -25,7 +25,6 @@ from cunxin.pool.views import photo_response
 from cunxin.providers.identity import get_provider
 
 PAGE_SIZE = 20
-GRADES = ("1", "2", "3", "4", "5")
 
 
 def _round_or_404(request: HttpRequest, round_id: int) -> tuple[Round, PanelMember]:
@@ -93,16 +92,29 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
         if members and request.method == "GET" else None
     )  # fmt: skip
     errors: list[str] = []
+    by_member: dict[str, list[str]] = {}
     posted: dict[str, Review] = {}
+    form = None
     if request.method == "POST":
+        form = ReviewHouseholdForm(request.POST, members=members, policy=policy)
         posted = {p.uid: _posted_review(request.POST, p, policy) for p in members}
-        errors = _save_household(
-            request.user, rnd, members, posted, request.POST.get("action") == "submit"
-        )
-        if not errors:
-            return redirect("evaluation:home")
+        if form.is_valid():
+            answers = {p: actions.ReviewInput(**form.answer(p)) for p in members}
+            try:
+                actions.do_save_reviews(request.user, rnd, answers, submit=form.submit)
+            except ValidationError as e:
+                if hasattr(e, "error_dict"):
+                    by_member = {uid: [m for err in errs for m in err.messages]
+                                 for uid, errs in e.error_dict.items()}  # fmt: skip
+                else:
+                    errors = list(e.messages)
+            else:
+                return redirect("evaluation:home")
         if actions.conflict_for(seat, members[0], policy):
             raise PermissionDenied  # the household is not theirs to review at all
+        errors += [str(m) for m in form.non_field_errors()]
+        if "action" in form.errors:
+            errors += [str(m) for m in form.errors["action"]]
     mine = {
         r.person_id: r for r in actions.my_reviews(request.user, rnd).filter(person__in=members)
     }
@@ -115,14 +127,24 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
     labels = policy.graded_labels()
     rows = [
         (p, shown.get(p.uid), mask_id_for_evaluator(p.id_masked),
-         _graded_rows(labels, shown.get(p.uid)))
+         _graded_rows(labels, shown.get(p.uid)),
+         _member_errors(form, p, by_member.get(p.uid, [])))
         for p in members
     ]  # fmt: skip
+    refused = bool(errors or by_member or (form is not None and form.errors))
     return render(request, "evaluation/review.html", {
         "round": rnd, "household": household, "rows": rows, "conflict": conflict,
         "policy": policy, "grades": GRADES, "errors": errors, "provider": provider,
-        "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m, _g in rows),
-    }, status=400 if errors else 200)  # fmt: skip
+        "refused": refused,
+        "locked": all(r and r.status == ReviewStatus.SUBMITTED for _p, r, _m, _g, _e in rows),
+    }, status=400 if refused else 200)  # fmt: skip
+
+
+def _member_errors(form, person: Person, refused: list[str]) -> dict[str, list[str]]:
+    """The member's messages: the form's ("amount", "other") and the action's (other)."""
+    errors = form.member_errors(person) if form is not None else {"amount": [], "other": []}
+    errors["other"] += refused
+    return errors
 
 
 def _graded_rows(labels, review) -> list[tuple[str, str, str]]:
@@ -144,33 +166,6 @@ def _posted_review(post, person: Person, policy) -> Review:
                     negative_items=post.getlist(f"neg-{person.uid}"))  # fmt: skip
     review.amount_text = post.get(f"amount-{person.uid}", "").strip()
     return review
-
-
-def _save_household(user, rnd: Round, members: list[Person], posted: dict, submit: bool) -> list[str]:  # fmt: skip
-    """Save every member's review, or none of them: a household is handed in whole. The
-    reasons, per member, when refused."""
-    errors: list[str] = []
-    answers = {}
-    for person in members:
-        r = posted[person.uid]
-        if r.amount_text and not r.amount_text.isdigit():
-            errors.append(f"{person.name}: {_('The amount must be a whole number of yuan.')}")
-            continue
-        answers[person] = actions.ReviewInput(
-            r.knows_household, r.negative_items, r.graded,
-            int(r.amount_text) if r.amount_text else None,
-        )  # fmt: skip
-    if errors:
-        return errors
-    try:
-        actions.do_save_reviews(user, rnd, answers, submit=submit)
-    except ValidationError as e:
-        names = {p.uid: p.name for p in members}
-        if hasattr(e, "error_dict"):
-            return [f"{names[uid]}: {' '.join(m for err in errs for m in err.messages)}"
-                    for uid, errs in e.error_dict.items()]  # fmt: skip
-        return list(e.messages)
-    return []
 
 
 @require_GET

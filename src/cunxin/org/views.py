@@ -7,15 +7,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cunxin.org import actions
-from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village
+from cunxin.org.fields import refuse
+from cunxin.org.forms import STAFF_FORM_ROLES, AssignForm, ChangeStaffForm, CreateStaffForm
+from cunxin.org.models import Assignment, Branch, Role, Staff
 from cunxin.org.scope import staff_view
-from cunxin.pool.models import Person
-
-# Customer accounts belong to a person and come from the customer channel, not this form.
-STAFF_FORM_ROLES = [(value, label) for value, label in Role.choices if value != Role.CUSTOMER]
 
 
 def _staff_or_404(scope, pk: int) -> Staff:
@@ -25,15 +23,6 @@ def _staff_or_404(scope, pk: int) -> Staff:
         raise Http404 from None
 
 
-def _get(model, pk):
-    if not pk:
-        return None
-    try:
-        return model.objects.get(pk=pk)
-    except model.DoesNotExist:
-        raise ValidationError(_("%(model)s %(pk)s does not exist.") % {"model": model._meta.verbose_name, "pk": pk}) from None  # fmt: skip
-
-
 @require_http_methods(["GET", "POST"])
 @staff_view
 def staff_list(request: HttpRequest) -> HttpResponse:
@@ -41,70 +30,93 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     scope = request.scope
     if not (scope.can_manage_staff or scope.can_assign or scope.sees_everything):
         raise Http404
-    error = ""
+    form = CreateStaffForm()
     if request.method == "POST":
         scope.require(scope.can_manage_staff)
-        p = request.POST
-        try:
-            staff = actions.do_create_staff(
-                request.user, username=p.get("username", "").strip(),
-                password=p.get("password", ""), role=p.get("role", ""),
-                display_name=p.get("display_name", "").strip(),
-                branch=_get(Branch, p.get("branch")), village=_get(Village, p.get("village")),
-                person=_get(Person, p.get("person")),
-            )  # fmt: skip
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            messages.success(request, _("User %(name)s created.") % {"name": staff.user.username})
-            return redirect("org:staff", pk=staff.pk)
+        form = CreateStaffForm(request.POST)
+        if form.is_valid():
+            try:
+                staff = actions.do_create_staff(request.user, **form.cleaned_data)
+            except ValidationError as e:
+                refuse(form, e)
+            else:
+                messages.success(
+                    request, _("User %(name)s created.") % {"name": staff.user.username}
+                )
+                return redirect("org:staff", pk=staff.pk)
     return render(request, "org/staff_list.html", {
         "staff": scope.staff_members().select_related("user", "branch").order_by("role", "user__username"),
-        "roles": STAFF_FORM_ROLES, "branches": Branch.objects.all(), "error": error,
-    }, status=400 if error else 200)  # fmt: skip
+        "roles": STAFF_FORM_ROLES, "branches": Branch.objects.all(), "form": form,
+    }, status=400 if form.errors else 200)  # fmt: skip
 
 
-@require_http_methods(["GET", "POST"])
-@staff_view
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A user's role and assignments (with history). POST `op`: change, assign."""
+def _staff_page(request: HttpRequest, staff: Staff, *, change=None, assign=None) -> HttpResponse:
+    """A user's role and assignments (with history), with the forms of the two actions:
+    the one given (refused: 400) or empty ones."""
     scope = request.scope
-    staff = _staff_or_404(scope, pk)
-    error = ""
-    if request.method == "POST":
-        p = request.POST
-        try:
-            if p.get("op") == "change":
-                scope.require(scope.can_manage_staff)
-                actions.do_change_staff(
-                    request.user, staff, role=p.get("role", ""),
-                    branch=_get(Branch, p.get("branch")), active=p.get("active") == "on",
-                    village=_get(Village, p.get("village")) or staff.village,
-                    person=staff.person,
-                )  # fmt: skip
-            elif p.get("op") == "assign":
-                scope.require(scope.can_assign)
-                village = _get(Village, p.get("village"))
-                grid = _get(Grid, p.get("grid"))
-                if village and not scope.villages().filter(pk=village.pk).exists():
-                    raise Http404
-                if grid and not scope.grids().filter(pk=grid.pk).exists():
-                    raise Http404
-                actions.do_assign(request.user, staff, village=village, grid=grid)
-            else:
-                raise ValidationError(_("Unknown operation."))
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("org:staff", pk=staff.pk)
+    refused = bool((change and change.errors) or (assign and assign.errors))
     return render(request, "org/staff_detail.html", {
         "member": staff, "roles": Role.choices if staff.role == Role.CUSTOMER else STAFF_FORM_ROLES,
         "branches": Branch.objects.all(),
         "assignments": staff.assignments.select_related("village", "grid", "assigned_by", "ended_by"),
         "villages": scope.villages().filter(branch_id=staff.branch_id) if staff.branch_id else [],
-        "error": error,
-    }, status=400 if error else 200)  # fmt: skip
+        "change_form": change or ChangeStaffForm(), "assign_form": assign or AssignForm(),
+    }, status=400 if refused else 200)  # fmt: skip
+
+
+@require_GET
+@staff_view
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A user's role and assignments; changing them and assigning are their own URLs."""
+    return _staff_page(request, _staff_or_404(request.scope, pk))
+
+
+@require_POST
+@staff_view
+def staff_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """An HQ admin changes a user's role, branch or status (`role`, `branch`, `active`)."""
+    scope = request.scope
+    staff = _staff_or_404(scope, pk)
+    scope.require(scope.can_manage_staff)
+    form = ChangeStaffForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.do_change_staff(
+                request.user, staff, role=d["role"], branch=d["branch"], active=d["active"],
+                village=d["village"] or staff.village, person=staff.person,
+            )  # fmt: skip
+        except ValidationError as e:
+            refuse(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("org:staff", pk=staff.pk)
+    return _staff_page(request, staff, change=form)
+
+
+@require_POST
+@staff_view
+def staff_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager gives a customer manager a village or a grid (`village` or `grid`, by
+    code); an area outside the manager's scope is not found (404)."""
+    scope = request.scope
+    staff = _staff_or_404(scope, pk)
+    scope.require(scope.can_assign)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        village, grid = form.cleaned_data["village"], form.cleaned_data["grid"]
+        if village and not scope.villages().filter(pk=village.pk).exists():
+            raise Http404
+        if grid and not scope.grids().filter(pk=grid.pk).exists():
+            raise Http404
+        try:
+            actions.do_assign(request.user, staff, village=village, grid=grid)
+        except ValidationError as e:
+            refuse(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("org:staff", pk=staff.pk)
+    return _staff_page(request, staff, assign=form)
 
 
 @require_POST

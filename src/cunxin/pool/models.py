@@ -220,6 +220,27 @@ class RiskFlag(PublishedRow):
         ]
 
 
+# The families of the pool's person tags (`cunxin.datapool.pipeline.tags`) and the shape of
+# a tag, "family:value": what a filter or a segment may ask for. A tag outside this shape
+# matches no person (and is never put into a LIKE pattern).
+TAG_FAMILIES = frozenset({
+    "gender", "age", "education", "occupation", "industry", "address", "registration",
+    "related_persons", "contact", "deposit", "loan", "ebank", "payroll", "evaluation",
+    "social_security", "real_estate", "risk",
+})  # fmt: skip
+MAX_TAG_VALUE = 32
+
+
+def is_tag(text: str) -> bool:
+    """Whether `text` has a tag's shape: a known family, a colon, 1 to 32 characters
+    without spaces or colons."""
+    family, sep, value = text.partition(":")
+    return (
+        bool(sep) and family in TAG_FAMILIES and 0 < len(value) <= MAX_TAG_VALUE
+        and ":" not in value and not any(c.isspace() for c in value)
+    )  # fmt: skip
+
+
 class Segment(models.Model):
     """分层分群: a saved tag filter. Its members are computed when asked, within the
     viewer's scope."""

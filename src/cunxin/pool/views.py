@@ -25,9 +25,11 @@ from cunxin.lib import crypto, idnumber
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
 from cunxin.lib.relations import RELATION_LABELS
+from cunxin.org.fields import refuse
 from cunxin.org.models import Village
 from cunxin.org.scope import staff_view
 from cunxin.pool import actions
+from cunxin.pool.forms import PoolSearchForm, RevealForm, SegmentForm
 from cunxin.pool.models import AccessLog, ListColor, Person, Segment
 from cunxin.project.templatetags.cunxin import member_color
 from cunxin.providers.identity import get_provider
@@ -100,10 +102,11 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
     scope = request.scope
     village = scope.village_or_404(code)
     params = request.POST if request.method == "POST" else request.GET
-    q = request.POST.get("q", "")
-    show = params.get("show", "households")
-    color = params.get("color", "")
-    tag = params.get("tag", "")
+    form = PoolSearchForm({**params.dict(), "q": request.POST.get("q", "")})
+    refused = not form.is_valid()  # said above the results (400), and nothing is listed
+    typed = {name: form.cleaned_data.get(name, "") for name in form.fields}
+    q, color, tag = typed["q"], typed["color"], typed["tag"]
+    show = typed["show"] or "households"
     persons = scope.persons().filter(village=village)
     persons, matched = search_persons(persons, q)
     if color in ListColor.values:
@@ -119,16 +122,16 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
         if filtering:
             households = households.filter(uid__in=persons.values("household_id"))
         items = households.select_related("group").order_by("group_id", "household_no", "uid")
-    page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    page = Paginator(items.none() if refused else items, PAGE_SIZE).get_page(params.get("page"))
     if show == "households":
         _attach_members(page.object_list)
     context = {
         "village": village, "page": page, "show": show, "q": q, "color": color, "tag": tag,
         "matched": matched, "matched_label": MATCH_LABELS.get(matched, ""),
-        "colors": ListColor.choices, "tag_choices": TAG_FILTERS,
+        "colors": ListColor.choices, "tag_choices": TAG_FILTERS, "form": form,
     }  # fmt: skip
     template = "pool/_pool_results.html" if request.htmx else "pool/village.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if refused else 200)
 
 
 def _attach_members(households) -> None:
@@ -224,17 +227,21 @@ def reveal(request: HttpRequest, uid: str, field: str) -> HttpResponse:
     if field not in actions.REVEALABLE:
         raise Http404
     scope.require(scope.can_reveal)
-    context = {"person": person, "field": field, "reasons": actions.REVEAL_REASONS.items()}
+    form = RevealForm(request.POST if request.method == "POST" else None)
+    context = {"person": person, "field": field, "reasons": actions.REVEAL_REASONS.items(),
+               "form": form}  # fmt: skip
     if request.method == "POST":
-        try:
-            context["value"] = actions.do_reveal(
-                request.user, person, field, request.POST.get("reason", ""),
-                request.POST.get("note", ""),
-            )  # fmt: skip
-        except ValidationError as e:
-            context["error"] = " ".join(e.messages)
-            return render(request, "pool/_reveal_form.html", context, status=400)
-        return render(request, "pool/_revealed.html", context)
+        if form.is_valid():
+            try:
+                context["value"] = actions.do_reveal(
+                    request.user, person, field, form.cleaned_data["reason"],
+                    form.cleaned_data["note"],
+                )  # fmt: skip
+            except ValidationError as e:
+                refuse(form, e)
+            else:
+                return render(request, "pool/_revealed.html", context)
+        return render(request, "pool/_reveal_form.html", context, status=400)
     return render(request, "pool/_reveal_form.html", context)
 
 
@@ -243,23 +250,24 @@ def reveal(request: HttpRequest, uid: str, field: str) -> HttpResponse:
 def segments(request: HttpRequest) -> HttpResponse:
     """分层分群: saved tag filters; POST saves a new one."""
     scope = request.scope
-    error = ""
+    form = SegmentForm()
     if request.method == "POST":
-        scope.require(scope.can_write)
-        try:
-            segment = actions.do_create_segment(
-                request.user, request.POST.get("name", ""),
-                request.POST.getlist("tags"), request.POST.getlist("colors"),
-            )  # fmt: skip
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        else:
-            url = reverse("pool:segment", args=[segment.pk])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        scope.require(actions.may_create_segment(scope))
+        form = SegmentForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                segment = actions.do_create_segment(request.user, d["name"], d["tags"], d["colors"])  # fmt: skip
+            except ValidationError as e:
+                refuse(form, e)
+            else:
+                url = reverse("pool:segment", args=[segment.pk])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     return render(request, "pool/segments.html", {
-        "segments": Segment.objects.select_related("created_by"), "error": error,
+        "segments": Segment.objects.select_related("created_by"), "form": form,
         "tag_choices": TAG_FILTERS, "colors": ListColor.choices,
-    }, status=400 if error else 200)  # fmt: skip
+        "can_create": actions.may_create_segment(scope),
+    }, status=400 if form.errors else 200)  # fmt: skip
 
 
 def _segment_or_404(pk: int) -> Segment:
@@ -280,7 +288,7 @@ def segment(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [(v, sizes.get(v.code, 0)) for v in scope.villages()]
     return render(request, "pool/segment.html", {
         "segment": seg, "rows": rows, "total": sum(sizes.values()),
-        "can_delete": scope.can_write and (seg.created_by_id == request.user.pk or scope.sees_everything),
+        "can_delete": actions.may_delete_segment(scope, seg),
     })  # fmt: skip
 
 
@@ -288,6 +296,7 @@ def segment(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_view
 def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     seg = _segment_or_404(pk)
+    request.scope.require(actions.may_delete_segment(request.scope, seg))
     actions.do_delete_segment(request.user, seg)
     messages.success(request, _("Segment deleted."))
     return redirect("pool:segments")

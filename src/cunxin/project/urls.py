@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from cunxin.audit import views as audit_views
 from cunxin.project import views
+from cunxin.project.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,7 +12,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="project/login.html", redirect_authenticated_user=True
+            template_name="project/login.html",
+            redirect_authenticated_user=True,
+            authentication_form=LoginForm,
         ),
         name="login",
     ),

@@ -16,6 +16,7 @@ from cunxin.audit.chain import record
 from cunxin.org.codelogin import request_code, verify_code
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
+from cunxin.project.forms import CodeLoginForm, CodeVerifyForm
 from cunxin.project.todo import last_publish, todos_for
 from cunxin.providers.sms import get_sms_provider
 
@@ -95,8 +96,9 @@ CODE_SESSION_KEY = "code_login_staff"
 @require_http_methods(["GET", "POST"])
 def code_login(request: HttpRequest) -> HttpResponse:
     """Evaluators sign in with their phone and a one-time code (step 1: the phone)."""
-    if request.method == "POST":
-        staff, sent = request_code(request.POST.get("phone", ""))
+    form = CodeLoginForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        staff, sent = request_code(form.cleaned_data["phone"])
         # the same answer whether or not the number is known (no way to test numbers)
         request.session[CODE_SESSION_KEY] = staff.pk if staff else 0
         request.session.pop("code_login_simulated_text", None)
@@ -104,7 +106,10 @@ def code_login(request: HttpRequest) -> HttpResponse:
             request.session["code_login_simulated_text"] = sent.shown_text
         return redirect("code_verify")
     provider = get_sms_provider(settings.CUNXIN_SMS)
-    return render(request, "project/code_login.html", {"provider": provider})
+    return render(
+        request, "project/code_login.html", {"provider": provider, "form": form},
+        status=400 if form.errors else 200,
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -115,7 +120,9 @@ def code_verify(request: HttpRequest) -> HttpResponse:
         return redirect("code_login")
     error = False
     if request.method == "POST":
-        staff = verify_code(staff_id, request.POST.get("code", "")) if staff_id else None
+        form = CodeVerifyForm(request.POST)
+        code = form.cleaned_data["code"] if form.is_valid() else None
+        staff = verify_code(staff_id, code) if staff_id and code else None
         if staff is not None:
             request.session.pop("code_login_simulated_text", None)
             login(request, staff.user, backend="django.contrib.auth.backends.ModelBackend")

@@ -322,14 +322,20 @@ def task_for(user, pk: int) -> VisitTask:
     return tasks.filter(pk=pk).first()
 
 
+def may_record_visit(scope, task: VisitTask) -> bool:
+    """The customer manager the task is assigned to, and nobody else."""
+    return scope.staff is not None and scope.staff.pk == task.assigned_to_id
+
+
 def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationPolicy) -> Visit:
     """Record the visit of the task's household: all members, each confirmed or not, with
     a survey amount; corrections keep the signed-off verdict next to the new one. A minor
     (`is_minor`) is recorded unconfirmed (not asked) and without a survey amount. Only
     the assigned customer manager records it, once."""
-    staff = scope_for(actor).staff
-    if staff is None or staff.pk != task.assigned_to_id:
+    scope = scope_for(actor)
+    if not may_record_visit(scope, task):
         raise PermissionDenied
+    staff = scope.staff
     if form.mode not in Mode.values:
         raise ValidationError(_("Choose on site or by phone."))
     if form.mode == Mode.ON_SITE and (form.latitude is None or form.longitude is None):

@@ -6,7 +6,7 @@ project for the branch."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, ExpressionWrapper
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,14 +18,13 @@ from cunxin.evaluation.models import Photo
 from cunxin.evaluation.qa_views import stored_image_response
 from cunxin.evaluation.staff_views import project_or_404
 from cunxin.lib.geo import parse_point
-from cunxin.lib.images import BadImage, clean_photo
+from cunxin.org.fields import refuse
 from cunxin.org.models import Role
 from cunxin.org.scope import staff_view
 from cunxin.pool.models import Person
 from cunxin.visits import actions
+from cunxin.visits.forms import RecordVisitForm
 from cunxin.visits.models import Mode, Visit, VisitTask
-
-MAX_PHOTOS = 6
 
 
 @require_GET
@@ -67,21 +66,19 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     )
     verdicts = actions.signed_off(task)
-    error = ""
+    may_record = actions.may_record_visit(request.scope, task)
+    form = None
     if request.method == "POST":
-        request.scope.require(request.scope.staff.pk == task.assigned_to_id)
-        try:
-            form = _visit_form(request, members)
-            actions.do_record_visit(request.user, task, form, policy)
-        except ValidationError as e:
-            error = " ".join(e.messages)
-        except BadImage as e:
-            error = str(e)
-        except PermissionDenied:
-            raise
-        else:
-            messages.success(request, _("The visit is recorded."))
-            return redirect("visits:tasks")
+        request.scope.require(may_record)
+        form = RecordVisitForm(request.POST, request.FILES, members=members, policy=policy)
+        if form.is_valid():
+            try:
+                actions.do_record_visit(request.user, task, form.visit(), policy)
+            except ValidationError as e:
+                refuse(form, e)
+            else:
+                messages.success(request, _("The visit is recorded."))
+                return redirect("visits:tasks")
     recorded = Visit.objects.filter(task=task).prefetch_related("members__person", "photos").first()
     for p in members + ([m.person for m in recorded.members.all()] if recorded else []):
         p.minor = actions.is_minor(p)
@@ -89,63 +86,27 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
     # links that open for them
     in_scope = request.scope.households().filter(uid=task.household_id).exists()
     rows = [
-        (p, verdicts.get(p.uid), actions.survey_prefill(verdicts.get(p.uid)), _typed(request, p))
+        (p, verdicts.get(p.uid), actions.survey_prefill(verdicts.get(p.uid)), _typed(form, p))
         for p in members
     ]
     return render(request, "visits/visit.html", {
-        "task": task, "rows": rows, "recorded": recorded, "error": error, "policy": policy,
-        "modes": Mode.choices, "can_record": request.scope.staff.pk == task.assigned_to_id,
-        "typed_mode": request.POST.get("mode", ""), "typed_notes": request.POST.get("notes", ""),
+        "task": task, "rows": rows, "recorded": recorded, "form": form, "policy": policy,
+        "modes": Mode.choices, "can_record": may_record,
+        "typed_mode": form.data.get("mode", "") if form else "",
+        "typed_notes": form.data.get("notes", "") if form else "",
         "in_scope": in_scope, "members": members,
-    }, status=400 if error else 200)  # fmt: skip
+    }, status=400 if form is not None and form.errors else 200)  # fmt: skip
 
 
-def _typed(request: HttpRequest, person: Person) -> dict:
-    """What was typed for a member, to show again after a refusal."""
-    if request.method != "POST":
+def _typed(form: RecordVisitForm | None, person: Person) -> dict:
+    """What was typed for a member, to show again after a refusal, with the messages of
+    the member's fields (`errors`: field → messages)."""
+    if form is None:
         return {}
     uid = person.uid
-    return {
-        k: request.POST.get(f"{k}-{uid}", "") for k in ("survey", "color", "amount", "reason")
-    } | {"confirmed": request.POST.get(f"confirmed-{uid}") == "on"}
-
-
-def _visit_form(request: HttpRequest, members: list[Person]) -> actions.VisitForm:
-    post = request.POST
-    findings, errors = [], []
-    for p in members:
-        survey = _whole_yuan(post.get(f"survey-{p.uid}", ""), p, errors)
-        color = post.get(f"color-{p.uid}") or None
-        amount = _whole_yuan(post.get(f"amount-{p.uid}", ""), p, errors) if color else None
-        findings.append(actions.MemberFinding(
-            person_uid=p.uid, confirmed=post.get(f"confirmed-{p.uid}") == "on",
-            survey_amount_yuan=survey, color=color, amount_yuan=amount,
-            correction_reason=post.get(f"reason-{p.uid}", ""),
-        ))  # fmt: skip
-    uploads = request.FILES.getlist("photos")
-    if len(uploads) > MAX_PHOTOS:
-        errors.append(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
-    if errors:
-        raise ValidationError(errors)
-    photos = [clean_photo(f.read()) for f in uploads[:MAX_PHOTOS]]
-    latitude, longitude = parse_point(post.get("lat"), post.get("lon"))
-    return actions.VisitForm(
-        mode=post.get("mode", ""), notes=post.get("notes", "")[:2000],
-        latitude=latitude, longitude=longitude,
-        members=findings, photos=photos,
-    )  # fmt: skip
-
-
-def _whole_yuan(text: str, person: Person, errors: list[str]) -> int | None:
-    text = text.strip().replace(",", "")
-    if not text:
-        return None
-    if not text.isdigit():
-        errors.append(
-            _("%(name)s: the amount must be a whole number of yuan.") % {"name": person.name}
-        )
-        return None
-    return int(text)
+    typed = {k: form.data.get(f"{k}-{uid}", "") for k in ("survey", "color", "amount", "reason")}
+    errors = {k: form.errors.get(f"{k}-{uid}", []) for k in ("survey", "color", "amount", "reason")}
+    return typed | {"confirmed": form.data.get(f"confirmed-{uid}") == "on", "errors": errors}
 
 
 @require_GET
