@@ -248,6 +248,8 @@ class AccessLog(models.Model):
     class Kind(models.TextChoices):
         REVEAL = "reveal", _("Reveal")
         EXPORT = "export", _("Export")
+        # a search by a full ID number or phone: it confirms whose the value is
+        SEARCH = "search", _("Search by full number")
 
     at = models.DateTimeField(_("when"), auto_now_add=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -263,3 +265,22 @@ class AccessLog(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
+
+
+class SearchCount(models.Model):
+    """How many pool searches a user ran in one window (`pool.actions.count_search`): the
+    search rate limit, counted in the database so that it holds across the web server's
+    processes and machines. `exact` counts the searches by a full ID number or phone apart.
+    Rows of past windows are deleted as new ones are made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    exact = models.BooleanField(default=False)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "exact", "window_start"], name="searchcount_user_window"
+            )
+        ]

@@ -165,6 +165,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "project/locked_out.html"
 AXES_VERBOSE = False  # its log lines would carry usernames and addresses
 
+# Customer-pool search rate limits per user and clock hour, counted in the database
+# (pool.SearchCount, so they hold across processes): any search with text, and the
+# searches by a full ID number or phone among them (docs/operations.md).
+CUNXIN_SEARCHES_PER_HOUR = envint("CUNXIN_SEARCHES_PER_HOUR", 300)
+CUNXIN_EXACT_SEARCHES_PER_HOUR = envint("CUNXIN_EXACT_SEARCHES_PER_HOUR", 30)
+
 # Providers (DESIGN.md §4): "simulator" in the demo; a bank connects its real service.
 CUNXIN_IDENTITY_PHOTOS = os.environ.get("CUNXIN_IDENTITY_PHOTOS", "simulator")
 CUNXIN_SMS = os.environ.get("CUNXIN_SMS", "simulator")
