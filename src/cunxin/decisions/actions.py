@@ -77,7 +77,9 @@ def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant,
 # --- maker ---------------------------------------------------------------------------------
 def do_propose(actor, person: Person) -> Decision:
     """A customer manager proposes the decision the policy in force gives for the person
-    in their scope. One open (proposed or approved) decision per person."""
+    in their scope. One open (proposed or approved) decision per person. Raises
+    PolicyError, before anything is written, when a rule of the policy fails on the
+    person's inputs (`policy_errors.cannot_decide` says it in words)."""
     scope = scope_for(actor)
     if scope.role != Role.CUSTOMER_MANAGER:
         raise PermissionDenied

@@ -38,6 +38,7 @@ from cunxin.decisions.actions import policy_in_force
 from cunxin.decisions.explain import yuan
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
+from cunxin.decisions.policy_errors import describe
 from cunxin.decisions.scores import do_activate_model
 from cunxin.lib.masking import mask_name
 from cunxin.org.models import Branch, Role, Village
@@ -497,7 +498,8 @@ def whatif(request: HttpRequest) -> HttpResponse:
         except ValidationError as e:
             error = " ".join(e.messages)
         except PolicyError as e:
-            error = _("This policy version does not compile: %(error)s") % {"error": e}
+            error = _("This policy version does not compile: %(error)s") % {"error": describe(e)}
+            error += " " + _("The compiler says: %(detail)s") % {"detail": e.detail}
         else:
             return redirect("decisions:batch", pk=run.pk)
     batch.mark_interrupted()

@@ -28,6 +28,7 @@ from cunxin.decisions import api
 from cunxin.decisions.actions import applicant_for, do_propose, policy_in_force
 from cunxin.decisions.explain import explain, yuan
 from cunxin.decisions.models import OPEN, Decision, Status
+from cunxin.decisions.policy_errors import cannot_decide
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import Scope, staff_view
 from cunxin.pool.models import Person
@@ -62,10 +63,8 @@ def credit_context(scope: Scope, person: Person) -> dict:
         version = policy_in_force()
         try:
             preview = compile_policy(from_data(version.data)).decide(applicant_for(person)[0])
-        except PolicyError as e:
-            preview_error = _("The credit policy in force fails for this person: %(error)s") % {
-                "error": e
-            }
+        except PolicyError as e:  # a rule that fails on this person's inputs: said, never a 500
+            preview_error = cannot_decide(e)
     return {
         "latest": latest, "amounts": _amounts(latest) if latest else [],
         "why": explain(latest) if latest else [], "can_propose": can_propose,
@@ -88,7 +87,9 @@ def _amounts(d) -> list[tuple[str, str, str]]:
 @require_POST
 @staff_view
 def propose(request: HttpRequest, uid: str) -> HttpResponse:
-    """A customer manager proposes the decision the policy in force gives (the maker)."""
+    """A customer manager proposes the decision the policy in force gives (the maker).
+    Refused: 409 (an open decision exists), 422 (the policy cannot decide for the person:
+    a rule fails on their inputs), both with a page that says why."""
     scope = request.scope
     person = scope.person_or_404(uid)
     scope.require(scope.can_write)
@@ -99,10 +100,10 @@ def propose(request: HttpRequest, uid: str) -> HttpResponse:
         return render(request, "decisions/refused.html", {
             "person": person, "error": " ".join(e.messages), "existing": existing,
         }, status=409)  # fmt: skip
-    except PolicyError as e:
+    except PolicyError as e:  # the policy, not the request, is wrong: 422, with the page
         return render(request, "decisions/refused.html", {
-            "person": person, "error": _("The credit policy in force fails for this person: %(error)s") % {"error": e},
-        }, status=500)  # fmt: skip
+            "person": person, "error": cannot_decide(e),
+        }, status=422)  # fmt: skip
     messages.success(request, _("Proposed: the branch manager decides next."))
     return redirect("decisions:decision", pk=decision.pk)
 
