@@ -123,6 +123,16 @@ DATABASES = {
         conn_max_age=envint("CUNXIN_DB_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two requests writing at once: SQLite's default BEGIN DEFERRED lets both read, then
+    # the one upgrading its lock second fails at once with "database is locked" (no
+    # waiting can resolve that). BEGIN IMMEDIATE takes the write lock when a transaction
+    # starts, so the second writer waits (up to the timeout) for the first to commit and
+    # then sees its rows: it is refused with the same message as on PostgreSQL ("already
+    # submitted"), not a 500. Reads outside transactions are not held up.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": envint("CUNXIN_SQLITE_TIMEOUT", 30)}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
