@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cunxin.project.security.error_page_styles",  # the 500 page's inline styles only
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +168,7 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it from the page, not the cookie (hx-headers)
 CSRF_USE_SESSIONS = True
+CSRF_FAILURE_VIEW = "cunxin.project.security.csrf_failure"  # JSON for the API, else 403_csrf.html
 
 # Login throttling (django-axes): 5 failures per user and address lock for 15 minutes.
 AXES_FAILURE_LIMIT = envint("CUNXIN_LOGIN_FAILURES", 5)
@@ -217,6 +220,26 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING", "propagate": True},
         "axes": {"level": "WARNING", "propagate": True},
     },
+}
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles and everything else
+# only from this site, no inline script or style (templates use static .js files and CSS
+# classes; a test keeps it so), no eval (htmx's is off: base.html), no framing. img-src
+# allows data: for the signature pad redrawing a signature after a refused form. A
+# response that sets its own policy keeps it (the identity photo's).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 SESSION_COOKIE_HTTPONLY = True
