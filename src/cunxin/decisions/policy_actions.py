@@ -34,6 +34,7 @@ from cunxin.credit.decide import PolicyError, compile_policy
 from cunxin.credit.policy import CreditPolicy, Grade, Preset, Rule, from_data, to_data
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion
 from cunxin.decisions.policy_errors import describe, does_not_compile
+from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
 
@@ -181,7 +182,8 @@ def _rules(name: str, raw: Any, errors: dict[str, list[str]]) -> list[Rule]:
                 % {"field": _label(name)}
             )
             continue
-        rule_id, label, when = item["id"].strip(), item["label"].strip(), item["when"].strip()
+        rule_id, when = item["id"].strip(), item["when"].strip()
+        label = clean_typed_name(item["label"])  # shown in every explanation
         ids.append(rule_id)
         shown = label or rule_id
         problems = []

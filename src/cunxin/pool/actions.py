@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cunxin.audit.chain import record
 from cunxin.lib import crypto, idnumber
+from cunxin.lib.text import clean_typed_name
 from cunxin.org.scope import scope_for
 from cunxin.pool.models import AccessLog, ListColor, Person, SearchCount, Segment
 
@@ -220,7 +221,7 @@ def count_search(actor, *, exact: bool) -> None:
 
 
 def clean_segment(name: str, tags: list[str], colors: list[str]) -> tuple[str, list, list]:
-    name = name.strip()
+    name = clean_typed_name(name)
     if not name:
         raise ValidationError(_("Give the segment a name."))
     tags = sorted({t.strip() for t in tags if t.strip()})
