@@ -320,7 +320,7 @@ def validate_policy(base: CreditPolicy, changes: Mapping[str, Any]) -> CreditPol
         try:  # the whole policy, as a decision compiles it
             compile_policy(policy)
         except PolicyError as e:
-            whole_error = _("%(what)s. The compiler says: %(detail)s") % {
+            whole_error = _("%(what)s.\nThe compiler says: %(detail)s") % {
                 "what": describe(e), "detail": e.detail,
             }  # fmt: skip
         else:

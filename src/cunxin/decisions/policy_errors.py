@@ -108,7 +108,8 @@ def cannot_decide(e: PolicyError) -> str:
 def does_not_compile(e: PolicyError) -> str:
     """For the policy editor, where the field and the rule are named already: what is
     wrong and the compiler's text."""
-    return _("%(reason)s. The compiler says: %(detail)s") % {
+    # the compiler's text on a line of its own (the editor shows errors pre-wrapped)
+    return _("%(reason)s.\nThe compiler says: %(detail)s") % {
         "reason": reason(e),
         "detail": e.detail,
     }

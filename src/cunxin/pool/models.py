@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cunxin.audit.chain import ACCESS_LOG_HEAD, link, verify_chain
 from cunxin.lib import crypto
@@ -254,7 +255,7 @@ class AccessLog(models.Model):
         REVEAL = "reveal", _("Reveal")
         EXPORT = "export", _("Export")
         # a search by a full ID number or phone: it confirms whose the value is
-        SEARCH = "search", _("Search by full number")
+        SEARCH = "search", pgettext_lazy("access log kind", "Search")
 
     at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

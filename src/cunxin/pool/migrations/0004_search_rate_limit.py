@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 choices=[
                     ("reveal", "Reveal"),
                     ("export", "Export"),
-                    ("search", "Search by full number"),
+                    ("search", "Search"),
                 ],
                 max_length=8,
                 verbose_name="kind",
