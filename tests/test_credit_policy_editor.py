@@ -49,9 +49,20 @@ def grades(**caps: int) -> list[dict]:
 
 def create(w, base, changes=None, *, version="v2", effective_from=None, note=NOTE,
            actor="hq_admin"):  # fmt: skip
-    return do_create_policy_version(
-        w.users[actor], base, changes or {}, version, effective_from or today(), note
-    )
+    """A version as HQ puts one in force: saved as a draft, tried with a what-if over a
+    village, published (from today unless `effective_from` says otherwise)."""
+    v = draft(w, base, changes, version=version, note=note, actor=actor)
+    tried(w, v)
+    return publish(w, v, effective_from)
+
+
+def tried(w, version, village="VA1"):
+    """A what-if of the version over a village, run by the worker's code in the test."""
+    run = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", village,
+                      draft=policy_of(version))  # fmt: skip
+    drain()
+    run.refresh_from_db()
+    return run
 
 
 def draft(w, base, changes=None, *, version="v2", note=NOTE, actor="hq_admin"):
@@ -98,7 +109,9 @@ def test_a_new_version_stores_the_changes_is_in_force_today_and_is_audited(world
     assert event.before["version"] == "default-1" and event.before["preset"] == "min"
     assert event.before["rounding_yuan"] == 1_000
     assert event.after["version"] == "v2" and event.after["preset"] == "median"
-    assert event.after["effective_from"] == today().isoformat() and event.after["note"] == NOTE
+    assert event.after["effective_from"] is None and event.after["note"] == NOTE  # a draft
+    published = AuditEvent.objects.get(action="decisions.policy.publish")
+    assert published.after == {"version": "v2", "effective_from": today().isoformat()}
     assert "capacity" not in event.after  # only what changed
     assert event.after["credit_village"]["max_npl_ratio"] == 0.03
 
@@ -213,10 +226,12 @@ def test_a_wrong_expression_is_refused_with_the_compilers_message(world, default
 
 
 def test_every_wrong_expression_and_part_is_named_at_once(world, default):
-    errors = refusal(world, default, {
-        "capacity": "foo", "hard_stops": stop(when="1"), "routes": route(when="x"),
-        "rounding_yuan": 0, "preset": "max",
-    }, version="bad name", effective_from=today() - dt.timedelta(days=1), note="")  # fmt: skip
+    with translation.override("en"), pytest.raises(ValidationError) as e:
+        do_create_policy_version(world.users["hq_admin"], default, {
+            "capacity": "foo", "hard_stops": stop(when="1"), "routes": route(when="x"),
+            "rounding_yuan": 0, "preset": "max",
+        }, "bad name", today() - dt.timedelta(days=1), "")  # fmt: skip
+    errors = e.value.message_dict
 
     assert set(errors) == {"capacity", "hard_stops", "routes", "rounding_yuan", "preset",
                            "version", "effective_from", "note"}  # fmt: skip
@@ -355,11 +370,11 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
     client.force_login(world.users["hq_admin"])
     url = reverse("decisions:policy", args=[default.pk])
     form = client.get(url).context["form"]
-    assert form["version"] == "v2" and form["effective_from"] == ""  # a draft unless dated
+    assert form["version"] == "v2" and form["effective_from"] == ""  # always a draft
     start = today() + dt.timedelta(days=7)
     post = form_post(form, **{
         "cap-fair": "20,000", "preset": "survey", "rounding_yuan": "500",
-        "effective_from": start.isoformat(), "min_credit_household_share": "75%",
+        "min_credit_household_share": "75%",
         "route-survey_far_from_base-label": "调查额度偏离超过20%",
         "route-survey_far_from_base-when":
             "has_survey && (survey_yuan * 10 > base_yuan * 12 || survey_yuan * 10 < base_yuan * 8)",
@@ -382,7 +397,13 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
         policy.routes[0].label == "调查额度偏离超过20%"
         and "base_yuan * 12" in policy.routes[0].when
     )
-    assert v2.effective_from == start and v2.note == NOTE
+    assert v2.effective_from is None and v2.note == NOTE  # a draft
+    tried(world, v2)
+    published = client.post(reverse("decisions:policy_publish", args=[v2.pk]),
+                            {"effective_from": start.isoformat()})  # fmt: skip
+    assert published.status_code == 302
+    v2.refresh_from_db()
+    assert v2.effective_from == start
     assert v2.published_by == world.users["hq_admin"] and v2.published_at is not None
     assert policy_in_force() == default  # scheduled
     page = client.get(response.url)
@@ -484,6 +505,7 @@ def test_drafts_come_first_in_the_default_order(world, default):
 
 def test_publishing_a_draft_sets_its_date_and_is_audited(world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
 
     publish(world, v2)
 
@@ -500,6 +522,7 @@ def test_publishing_a_draft_sets_its_date_and_is_audited(world, default):
 def test_a_draft_published_for_a_later_day_is_scheduled(world, default):
     start = today() + dt.timedelta(days=10)
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
 
     publish(world, v2, start)
 
@@ -508,6 +531,7 @@ def test_a_draft_published_for_a_later_day_is_scheduled(world, default):
 
 def test_a_version_is_published_once(world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
     publish(world, v2)
     stale = CreditPolicyVersion.objects.get(pk=v2.pk)
     stale.effective_from = None  # as another admin's page still shows it
@@ -609,6 +633,7 @@ def test_the_list_shows_drafts_first(client, world, default):
 
 def test_a_drafts_page_offers_the_whatif_and_to_hq_admins_the_publish_form(client, world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
     url = reverse("decisions:policy", args=[v2.pk])
     whatif = f'href="{reverse("decisions:whatif")}?policy={v2.pk}" data-testid="whatif-link"'
     publish_url = reverse("decisions:policy_publish", args=[v2.pk])
@@ -649,6 +674,7 @@ def test_an_hq_admin_saves_a_draft_from_the_form(client, world, default):
 
 def test_an_hq_admin_publishes_a_draft_from_its_page(client, world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
     client.force_login(world.users["hq_admin"])
     start = today() + dt.timedelta(days=3)
 
@@ -667,6 +693,7 @@ def test_an_hq_admin_publishes_a_draft_from_its_page(client, world, default):
 
 def test_a_past_date_is_refused_on_the_page_with_the_message(client, world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
     client.force_login(world.users["hq_admin"])
     yesterday = today() - dt.timedelta(days=1)
 
@@ -689,6 +716,7 @@ def test_a_past_date_is_refused_on_the_page_with_the_message(client, world, defa
 
 def test_publishing_twice_from_the_page_is_refused(client, world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
+    tried(world, v2)
     publish(world, v2)
     client.force_login(world.users["hq_admin"])
 
@@ -746,7 +774,8 @@ def test_the_policy_pages_and_the_editor_fit_a_phone(live_server, phone_page, ba
     artifacts = Path(os.environ.get("CUNXIN_TEST_ARTIFACTS", "test-artifacts")) / "browser"
     artifacts.mkdir(parents=True, exist_ok=True)
     shots = iter(["p01-credit-policies.png", "p02-credit-policy-form.png",
-                  "p03-credit-policy-refused.png", "p04-credit-policy-draft.png"])  # fmt: skip
+                  "p03-credit-policy-refused.png", "p04-credit-policy-draft-untried.png",
+                  "p05-credit-policy-draft.png"])  # fmt: skip
 
     def fits() -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -775,6 +804,11 @@ def test_the_policy_pages_and_the_editor_fit_a_phone(live_server, phone_page, ba
     v3 = draft(bank, policy_in_force(), {"rounding_yuan": 10}, version="v3", note="试算后再发布")
     assert page.goto(f"{base}{reverse('decisions:policy', args=[v3.pk])}").status == 200
     assert page.get_by_test_id("whatif-link").is_visible()
+    assert page.get_by_test_id("whatif-needed").is_visible()  # no what-if yet: no publishing
+    assert page.get_by_test_id("publish-button").count() == 0
+    fits()
+    tried(bank, v3)
+    assert page.goto(f"{base}{reverse('decisions:policy', args=[v3.pk])}").status == 200
     assert page.get_by_test_id("publish-button").is_visible()
     fits()
 

@@ -12,6 +12,7 @@ import re
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -24,7 +25,7 @@ from cunxin.datapool.sources import SOURCES
 from cunxin.org.models import Staff
 from cunxin.pool import actions, views
 from cunxin.pool.models import AccessLog, Person, RiskFlag, Segment
-from cunxin.project.templatetags.cunxin import SOURCE_LABELS, member_color, yuan
+from cunxin.project.templatetags.cunxin import SOURCE_LABELS, member_class, member_color, yuan
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}  # messages asserted in their source language
@@ -278,8 +279,10 @@ def test_it_lists_every_member_in_member_index_order_with_distinct_colours(as_us
     assert cards.index("李芳") < cards.index("张伟")
     colours = [member_color(1), member_color(2)]
     assert colours[0] != colours[1]
-    for colour in colours:
-        assert f"--member:{colour}" in html
+    css = (settings.BASE_DIR / "project/static/cunxin/app.css").read_text(encoding="utf-8")
+    for n, colour in ((1, colours[0]), (2, colours[1])):
+        assert f"card member mc{member_class(n)}" in html  # no inline style (CSP)
+        assert f".mc{member_class(n)} {{ --member:{colour}; }}" in css
     for key in ("a11", "a12"):
         assert world.persons[key].id_masked in html
         assert world.persons[key].phone_masked in html

@@ -318,32 +318,53 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 and name the first broken event if it was tampered with."""
+@click.option(
+    "--head", "kept", metavar="HASH[:HASH]",
+    help="The head an earlier check printed, kept outside the database: the audit trail's "
+    "hash, then after a colon the access log's. Each must still be in its chain, which "
+    "catches removed last rows with a rewound head, or a rebuilt chain.",
+)  # fmt: skip
+def audit_verify(kept: str | None) -> None:
+    """Walk the hash chains of the audit trail and the access log; exit 1 and name the first
+    broken row if either was tampered with. Prints the heads to keep outside the database
+    (daily: docs/operations.md)."""
     django_setup()
     from django.utils import translation
 
     from cunxin.audit.chain import verify
+    from cunxin.pool.models import verify_access_log
 
-    result = verify()
-    if result.ok:
-        from cunxin.audit.models import ChainHead
-
-        click.echo(f"audit chain intact: {result.checked:,} events verified")
-        head = ChainHead.objects.filter(pk=1).first()
-        if head is not None:
-            # Kept outside the database (a ticket, a log server), this detects even a
-            # rewrite of the whole chain by someone with database access.
-            click.echo(f"chain head: event {head.last_id} {head.last_hash}")
-        return
-    with translation.override("en"):  # the console speaks English
-        message = result.message
-    click.echo(
-        f"audit chain BROKEN at event {result.first_broken_id}: {message} "
-        f"({result.checked:,} events before it are intact)",
-        err=True,
-    )
-    sys.exit(1)
+    audit_head, _, access_head = (kept or "").strip().partition(":")
+    checks = [
+        ("audit chain", "event", "events", verify(head=audit_head or None)),
+        ("access log chain", "entry", "entries", verify_access_log(head=access_head or None)),
+    ]
+    lines, broken = [], False
+    for name, one, many, result in checks:
+        if result.ok:
+            lines.append(f"{name} intact: {result.checked:,} {many} verified")
+            continue
+        broken = True
+        with translation.override("en"):  # the console speaks English
+            message = result.message
+        where = f" at {one} {result.first_broken_id}" if result.first_broken_id else ""
+        intact = "before it " if result.first_broken_id else ""
+        lines.append(
+            f"{name} BROKEN{where}: {message} ({result.checked:,} {many} {intact}are intact)"
+        )
+    if broken:
+        click.echo("\n".join(lines), err=True)
+        sys.exit(1)
+    (_n, _o, _m, trail), (_n2, _o2, _m2, access) = checks
+    # Kept outside the database (a ticket, a log server), the heads detect even a removal
+    # of the last rows or a rewrite of a whole chain by someone with database access.
+    if trail.head_id:
+        lines.append(f"chain head: event {trail.head_id} {trail.head_hash}")
+    if access.head_id:
+        lines.append(f"access log head: entry {access.head_id} {access.head_hash}")
+    if trail.head_id or access.head_id:
+        lines.append(f"keep outside the database: --head {trail.head_hash}:{access.head_hash}")
+    click.echo("\n".join(lines))
 
 
 @main.group()

@@ -1,4 +1,12 @@
-"""Appending to and verifying the hash chain."""
+"""Appending to and verifying the hash chains: the audit trail (`AuditEvent`, head row 1)
+and the access log (`pool.AccessLog`, head row 2, linked by `link`).
+
+Each row's SHA-256 covers its content and the previous row's hash, and a head row keeps
+the last one, so an altered, removed or reordered row breaks the chain. Someone with full
+database access can still remove the last rows and rewind the head, or rebuild a chain:
+the head printed by `cunxin audit verify`, kept outside the database, catches that
+(`verify(head=…)`: a kept head must still be a row of the chain).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from cunxin.audit.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
+AUDIT_HEAD = 1  # ChainHead rows
+ACCESS_LOG_HEAD = 2
 
 
 def _canonical(value: Any) -> Any:
@@ -51,23 +61,50 @@ def record(
     user = actor if getattr(actor, "pk", None) else None
     before, after = _canonical(before), _canonical(after)
     at = timezone.now()
+    event = AuditEvent(
+        at=at, actor=user, actor_name=actor_name, action=action,
+        object_type=object_type or "", object_id=object_id or "", before=before, after=after,
+    )  # fmt: skip
+    link(AUDIT_HEAD, event, _event_payload(event), event.save)
+    return event
+
+
+def linked_hash(prev_hash: str, payload: list) -> str:
+    """A row's hash in a chain other than the audit trail's (whose `event_hash` is older)."""
+    text = json.dumps([prev_hash, *payload], sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"), default=str)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _event_payload(e: AuditEvent) -> list:
+    return [e.at, e.actor_name, e.action, e.object_type, e.object_id, e.before, e.after]
+
+
+def _digest(head_pk: int, prev_hash: str, payload: list) -> str:
+    if head_pk == AUDIT_HEAD:
+        at, actor_name, action, object_type, object_id, before, after = payload
+        return event_hash(
+            prev_hash, at=at, actor_name=actor_name, action=action, object_type=object_type,
+            object_id=object_id, before=before, after=after,
+        )  # fmt: skip
+    return linked_hash(prev_hash, payload)
+
+
+def link(head_pk: int, row, payload: list, save) -> None:
+    """Append `row` to the chain of head `head_pk`: set its `prev_hash` and `hash` (over
+    `payload`, its content) and call `save()`, under the head's row lock, so concurrent
+    writers extend the chain one after the other. Call inside the transaction that makes
+    the change. Two queries and a row lock besides the save."""
     # no savepoint: inside the caller's transaction, a failure here must fail the change too
     with transaction.atomic(savepoint=False):
         head, _ = ChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"last_hash": GENESIS}
+            pk=head_pk, defaults={"last_hash": GENESIS}
         )
-        digest = event_hash(
-            head.last_hash, at=at, actor_name=actor_name, action=action,
-            object_type=object_type or "", object_id=object_id or "", before=before, after=after,
-        )  # fmt: skip
-        event = AuditEvent.objects.create(
-            at=at, actor=user, actor_name=actor_name, action=action,
-            object_type=object_type or "", object_id=object_id or "",
-            before=before, after=after, prev_hash=head.last_hash, hash=digest,
-        )  # fmt: skip
-        head.last_id, head.last_hash = event.pk, digest
+        row.prev_hash = head.last_hash
+        row.hash = _digest(head_pk, head.last_hash, payload)
+        save()
+        head.last_id, head.last_hash = row.pk, row.hash
         head.save(update_fields=["last_id", "last_hash"])
-    return event
 
 
 # What `verify` can find wrong: a code, and what it means for the page and the console.
@@ -80,6 +117,10 @@ PROBLEMS = {
     "truncated": gettext_lazy(
         "the chain ends before its recorded head (events at the end were removed)"
     ),
+    "head_missing": gettext_lazy(
+        "the head kept outside the database is not in the chain (events at the end were "
+        "removed, or the chain was rebuilt)"
+    ),
 }
 
 
@@ -89,6 +130,9 @@ class Verification:
     checked: int
     first_broken_id: int | None = None
     problem: str = ""  # a key of PROBLEMS
+    # the last row's id and hash (what to keep outside the database), when ok
+    head_id: int | None = None
+    head_hash: str = ""
 
     @property
     def message(self) -> str:
@@ -96,29 +140,37 @@ class Verification:
         return str(PROBLEMS.get(self.problem, self.problem))
 
 
-def verify(batch: int = 5000) -> Verification:
-    """Walk the whole chain in id order; report the first event whose link or hash is
-    wrong. Reads every event once, in batches."""
+def verify(batch: int = 5000, *, head: str | None = None) -> Verification:
+    """Walk the whole audit chain in id order; report the first event whose link or hash
+    is wrong. With `head` (a hash printed by an earlier check and kept outside the
+    database), that event must still be in the chain. Reads every event once, in
+    batches."""
+    return verify_chain(AuditEvent.objects.all(), _event_payload, AUDIT_HEAD, batch, head)
+
+
+def verify_chain(rows, payload, head_pk: int, batch: int = 5000, head: str | None = None):
+    """`verify` for any chained table: `rows` a queryset of it, `payload(row)` the content
+    its hash covers (as given to `link`)."""
     prev = GENESIS
     checked = 0
     last_id = 0
+    seen_head = head is None or head == GENESIS
     while True:
-        events = list(AuditEvent.objects.filter(pk__gt=last_id).order_by("pk")[:batch])
-        if not events:
+        chunk = list(rows.filter(pk__gt=last_id).order_by("pk")[:batch])
+        if not chunk:
             break
-        for e in events:
-            if e.prev_hash != prev:
-                return Verification(False, checked, e.pk, "broken_link")
-            expected = event_hash(
-                prev, at=e.at, actor_name=e.actor_name, action=e.action,
-                object_type=e.object_type, object_id=e.object_id, before=e.before, after=e.after,
-            )  # fmt: skip
-            if e.hash != expected:
-                return Verification(False, checked, e.pk, "altered")
-            prev = e.hash
+        for r in chunk:
+            if r.prev_hash != prev:
+                return Verification(False, checked, r.pk, "broken_link")
+            if r.hash != _digest(head_pk, prev, payload(r)):
+                return Verification(False, checked, r.pk, "altered")
+            seen_head = seen_head or r.hash == head
+            prev = r.hash
             checked += 1
-            last_id = e.pk
-    head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_hash != prev:
-        return Verification(False, checked, head.last_id, "truncated")
-    return Verification(True, checked)
+            last_id = r.pk
+    recorded = ChainHead.objects.filter(pk=head_pk).first()
+    if recorded is not None and recorded.last_hash != prev:
+        return Verification(False, checked, recorded.last_id, "truncated")
+    if not seen_head:
+        return Verification(False, checked, None, "head_missing")
+    return Verification(True, checked, head_id=last_id or None, head_hash=prev if last_id else "")

@@ -41,7 +41,70 @@ OUTPUTS: dict[str, object] = {
 
 
 class PolicyError(ValueError):
-    """A policy that does not compile, or an expression that fails on an input."""
+    """A policy that does not compile, or an expression that fails on an input.
+
+    `rule` names the expression (a rule id, "capacity") or the part ("grades"), `label` is
+    the rule's label (shown to staff), `detail` is CEL's own text. `problem` says what is
+    wrong, for a message in the staff's words (`cunxin.decisions.policy_errors`):
+    at compile time "unknown_name" (`names`), "syntax" (`line`, `column`, `near`),
+    "no_overload" (`operator`, `types`), "not_selectable" (`types`), "returns" (`types`:
+    expected, given) or "invalid"; at run time (`at_run_time`) "budget" (CEL's iteration
+    budget), "divide_by_zero", "overflow", "conversion" or "runtime". `str()` is
+    "rule: detail"."""
+
+    def __init__(
+        self,
+        rule: str,
+        detail: str,
+        *,
+        label: str = "",
+        source: str = "",
+        at_run_time: bool = False,
+        problem: str | None = None,
+        types: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(f"{rule}: {detail}")
+        self.rule, self.detail, self.label, self.source = rule, detail, label, source
+        self.at_run_time = at_run_time
+        self.names: tuple[str, ...] = ()
+        self.operator = self.near = ""
+        self.line = self.column = 0
+        self.types = types
+        self.problem = problem or (_run_problem(detail) if at_run_time else self._classify())
+
+    def _classify(self) -> str:
+        """What CEL's compiler message says, from its text (the library gives no codes)."""
+        text = self.detail
+        if names := re.findall(r"undeclared reference to '([^']+)'", text):
+            self.names = tuple(dict.fromkeys(names))
+            return "unknown_name"
+        if at := re.search(r"<input>:(\d+):(\d+): Syntax error", text):
+            self.line, self.column = int(at[1]), int(at[2])
+            lines = self.source.splitlines() or [""]
+            line = lines[min(self.line, len(lines)) - 1]
+            start = max(0, self.column - 1 - 10)
+            self.near = line[start : self.column - 1 + 10].strip()
+            return "syntax"
+        if m := re.search(r"no matching overload for '([^']+)' applied to '\(([^)]*)\)'", text):
+            self.operator = m[1].strip("_") if m[1].startswith("_") else m[1]
+            self.types = tuple(t.strip() for t in m[2].split(",") if t.strip())
+            return "no_overload"
+        if m := re.search(r"expression of type '([^']+)' cannot be the operand of a select", text):
+            self.types = (m[1],)
+            return "not_selectable"
+        return "invalid"
+
+
+def _run_problem(text: str) -> str:
+    lowered = text.lower()
+    for needle, problem in (
+        ("iteration budget", "budget"), ("divide by zero", "divide_by_zero"),
+        ("modulus by zero", "divide_by_zero"), ("overflow", "overflow"),
+        ("out_of_range", "overflow"), ("cannot convert", "conversion"),
+    ):  # fmt: skip
+        if needle in lowered:
+            return problem
+    return "runtime"
 
 
 @dataclass(slots=True)  # not frozen: a batch makes 742,000 (frozen init is 3× slower)
@@ -105,15 +168,15 @@ class CompiledPolicy:
 
     def __post_init__(self) -> None:
         p = self.policy
-        self._stops = [(r, self._compile(self._env, r.when, r.id, "BOOL")) for r in p.hard_stops]
+        self._stops = [(r, self._compile(self._env, r.when, r.id, "BOOL", r.label)) for r in p.hard_stops]  # fmt: skip
         self._capacity = self._compile(self._env, p.capacity, "capacity", "INT")
-        self._routes = [(r, self._compile(self._env_out, r.when, r.id, "BOOL")) for r in p.routes]
+        self._routes = [(r, self._compile(self._env_out, r.when, r.id, "BOOL", r.label)) for r in p.routes]  # fmt: skip
         r = p.credit_household
-        self._credit_household = (r, self._compile(self._env_out, r.when, r.id, "BOOL"))
+        self._credit_household = (r, self._compile(self._env_out, r.when, r.id, "BOOL", r.label))
         if not p.grades or len({g.key for g in p.grades}) != len(p.grades):
-            raise PolicyError("grades: at least one, each of the model's grades once")
+            raise PolicyError("grades", "at least one, each of the model's grades once")
         if p.rounding_yuan < 1:
-            raise PolicyError("rounding_yuan: at least 1")
+            raise PolicyError("rounding_yuan", "at least 1")
         self._grades = {g.key: g for g in p.grades}
         self._stop_key = _key(tuple(sorted({n for _r, e in self._stops for n in e.names})))
         self._stop_memo: dict = {}
@@ -121,16 +184,18 @@ class CompiledPolicy:
         self._age_elsewhere = any("age" in e.names for e in others)
 
     @staticmethod
-    def _compile(env, source: str, name: str, returns: str) -> _Expression:
+    def _compile(env, source: str, name: str, returns: str, label: str = "") -> _Expression:
         try:
             expression = env.compile(source)
         except RuntimeError as e:
-            raise PolicyError(f"{name}: {e}") from None
-        if expression.return_type().name() != returns:
+            raise PolicyError(name, str(e), label=label, source=source) from None
+        gives = expression.return_type().name()
+        if gives != returns:
             raise PolicyError(
-                f"{name}: must give {returns}, gives {expression.return_type().name()}"
-            )
-        return _Expression(name, expression, _names(source))
+                name, f"must give {returns}, gives {gives}", label=label, source=source,
+                problem="returns", types=(returns, gives),
+            )  # fmt: skip
+        return _Expression(name, expression, _names(source), label)
 
     def decide(self, a: Applicant, *, trace: bool = True) -> Decision:
         """The decision for one applicant; without `trace` (a batch) the steps are not
@@ -239,23 +304,28 @@ class _Expression:
     names: a county has a few hundred distinct (age, flags, colour) and one capacity per
     household, so a batch evaluates each once (a CEL call costs about 10 µs)."""
 
-    def __init__(self, name: str, compiled, names: tuple[str, ...]) -> None:
-        self.name, self.compiled, self.names = name, compiled, names
+    def __init__(self, name: str, compiled, names: tuple[str, ...], label: str = "") -> None:
+        self.name, self.compiled, self.names, self.label = name, compiled, names, label
         self.key = _key(names)
         self.memo: dict = {}
 
     def __call__(self, data: dict):
+        """The expression's value on the inputs; PolicyError (at run time) if CEL cannot
+        compute it: an error value (divide by zero, overflow) or an exception (the
+        iteration budget of a comprehension, which cel-expr-python raises as
+        RuntimeError)."""
         key = self.key(data)
         try:
             return self.memo[key]
         except KeyError:
             pass
         # CEL takes lists; the applicant's are tuples (hashable, for the memo)
-        value = self.compiled.eval(
-            data={n: list(data[n]) if isinstance(data[n], tuple) else data[n] for n in self.names}
-        )
+        try:
+            value = self.compiled.eval(data=self.used(data))
+        except RuntimeError as e:
+            raise PolicyError(self.name, str(e), label=self.label, at_run_time=True) from None
         if value.type().name() == "ERROR":
-            raise PolicyError(f"{self.name}: {value.value()}")
+            raise PolicyError(self.name, str(value.value()), label=self.label, at_run_time=True)
         result = self.memo[key] = value.value()
         return result
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from cunxin.datapool import landing, pipeline, report
 from cunxin.datapool.engine import get_engine
 from cunxin.datapool.errors import PoolInputError
+from cunxin.datapool.files import lock_down, private_dir
 from cunxin.datapool.sources import SOURCES
 
 Progress = Callable[[str, int, int], None]
@@ -68,7 +69,7 @@ def build(
     secret, secret_origin = pool_secret()
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    pool_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(pool_dir)  # personal data: the owner's only (files.py)
     (pool_dir / "manifest.json").unlink(missing_ok=True)  # incomplete until rewritten
     landing_dir = pool_dir / "landing"
     steps: list[dict] = []
@@ -136,6 +137,7 @@ def build(
     quality["run_id"] = manifest["run_id"]
     report.write(quality, pool_dir)
     _write_json(pool_dir / "manifest.json", manifest)
+    lock_down(pool_dir)  # what landing and the engines wrote: 0600 files, 0700 folders
     return {"manifest": manifest, "quality": quality}
 
 

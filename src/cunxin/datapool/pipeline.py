@@ -285,14 +285,18 @@ def golden_person(e: Engine) -> None:
     # columns per person is far cheaper than aggregating strings with min_by.
     e.create(
         "linked_narrow",
-        "SELECT person_uid, source, record_key, as_of, id18, name, phone, village_code, "
-        "group_code, address FROM linked WHERE person_uid IS NOT NULL",
+        "SELECT person_uid, source, record_key, as_of, id18, name, name_raw, phone, "
+        "village_code, group_code, address FROM linked WHERE person_uid IS NOT NULL",
     )
     parts = []
     for field, (value, rank) in PROVENANCE_FIELDS.items():
+        # raw_value: the value as the source sent it, where standardize changed more than
+        # spacing (a name's invisible characters: cunxin.lib.text.INVISIBLE)
+        raw = "name_raw" if field == "name" else "CAST(NULL AS STRING)"
         parts.append(f"""
-SELECT person_uid, '{field}' AS field, CAST({value} AS STRING) AS value, source, record_key, as_of
-FROM (SELECT person_uid, {value}, source, record_key, as_of, row_number() OVER (
+SELECT person_uid, '{field}' AS field, CAST({value} AS STRING) AS value, source, record_key, as_of,
+  {raw} AS raw_value
+FROM (SELECT person_uid, {value}, name_raw, source, record_key, as_of, row_number() OVER (
         PARTITION BY person_uid ORDER BY {_rank("source", rank)}, as_of DESC, source, record_key) AS rn
       FROM linked_narrow WHERE {value} IS NOT NULL) t
 WHERE rn = 1""")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cunxin.datapool.engine.base import Engine
 from cunxin.lib import idnumber
+from cunxin.lib.text import INVISIBLE
 
 FULLWIDTH_FROM = "０１２３４５６７８９ｘＸ－／．："
 FULLWIDTH_TO = "0123456789XX-/.:"
@@ -36,8 +37,16 @@ def clean_text(expr: str) -> str:
 
 
 def clean_name(e: Engine, expr: str) -> str:
-    """Names: no spaces (also U+3000), middle dots unified; NULL when empty."""
-    return f"nullif(translate(trim({expr}), '·•　 \t', '··'), '')"
+    """Names: no spaces (also U+3000), middle dots unified, no invisible formatting
+    characters (bidi overrides, zero-width spaces: `cunxin.lib.text.INVISIBLE`, deleted
+    by translate as they have no counterpart); NULL when empty."""
+    return f"nullif(translate(trim({expr}), '·•　 \t{INVISIBLE}', '··'), '')"
+
+
+def raw_if_invisible(expr: str) -> str:
+    """The raw value when it holds invisible characters (what `clean_name` deleted, kept
+    for the provenance), else NULL."""
+    return f"CASE WHEN translate({expr}, '{INVISIBLE}', '') <> {expr} THEN {expr} END"
 
 
 def id_clean(e: Engine, expr: str) -> str:

@@ -23,6 +23,7 @@ IDENTITY_COLUMNS = (
     "id18",
     "id_reason",
     "name",
+    "name_raw",
     "phone",
     "birth_date",
     "gender",
@@ -207,6 +208,7 @@ def standardize_sql(e: Engine, source: str, key: str, landed_columns: list[str])
         "id18": "CASE WHEN _id_reason = '' THEN _id_up END",
         "id_reason": "_id_reason",
         "name": f.clean_name(e, ident["name"]),
+        "name_raw": f.raw_if_invisible(ident["name"]),
         "phone": opt("phone", lambda c: f.phone(e, c)),
         "birth_date": f.ymd_date(f"_ymd_{ident['birth_date']}")
         if "birth_date" in ident

@@ -113,7 +113,9 @@ def zero_amount_refusal() -> str:
 def do_propose(actor, person: Person) -> Decision:
     """A customer manager proposes the decision the policy in force gives for the person
     in their scope. One open (proposed or approved) decision per person; a final amount
-    of 0 is refused (`zero_amount_refusal`)."""
+    of 0 is refused (`zero_amount_refusal`). Raises PolicyError, before anything is
+    written, when a rule of the policy fails on the person's inputs
+    (`policy_errors.cannot_decide` says it in words)."""
     scope = scope_for(actor)
     if not may_propose(scope, person):
         raise PermissionDenied

@@ -36,10 +36,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
-from cunxin.credit.decide import CompiledPolicy, Decision, compile_policy
+from cunxin.credit.decide import CompiledPolicy, Decision, PolicyError, compile_policy
 from cunxin.credit.policy import CreditPolicy, from_data
 from cunxin.decisions.inputs import Inputs, exact_age, load, scope_where
 from cunxin.decisions.models import BatchRun, PreCredit
+from cunxin.decisions.policy_errors import cannot_decide
 from cunxin.lib import crypto
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import scope_for
@@ -197,8 +198,11 @@ def execute(pk: int, attempt: int = 1, worker_id: str = "") -> BatchRun:
         log.warning("batch run %s: attempt %s was superseded; its results are dropped", pk, attempt)
     except Exception as e:  # recorded on the run for the page; the traceback goes to the log
         log.exception("batch run %s failed", pk)
+        # a rule that fails on someone's inputs, in words (a what-if that fails so keeps
+        # its draft from being published: policy_actions.whatif_passed)
+        error = cannot_decide(e) if isinstance(e, PolicyError) else repr(e)
         _mine(pk, attempt).update(status=BatchRun.Status.FAILED, finished_at=timezone.now(),
-                                  error=repr(e)[:2000], timings=timings)  # fmt: skip
+                                  error=error[:2000], timings=timings)  # fmt: skip
     run.refresh_from_db()
     return run
 

@@ -41,6 +41,7 @@ from cunxin.decisions.explain import yuan
 from cunxin.decisions.forms import ActivateModelForm, RunScopeForm, WhatifForm
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
+from cunxin.decisions.policy_errors import describe
 from cunxin.decisions.scores import do_activate_model, may_activate_model
 from cunxin.jobs import worker
 from cunxin.org.fields import error_text
@@ -561,7 +562,8 @@ def whatif(request: HttpRequest) -> HttpResponse:
         except ValidationError as e:
             error = " ".join(e.messages)
         except PolicyError as e:
-            error = _("This policy version does not compile: %(error)s") % {"error": e}
+            error = _("This policy version does not compile: %(error)s") % {"error": describe(e)}
+            error += " " + _("The compiler says: %(detail)s") % {"detail": e.detail}
         else:
             return redirect("decisions:batch", pk=run.pk)
     in_force = policy_in_force()

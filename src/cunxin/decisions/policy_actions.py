@@ -2,10 +2,9 @@
 editable by HQ).
 
 A stored version's policy is never changed: an HQ admin creates a new version from an
-existing one, with a name and a note. Without an effective date it is a *draft*, in force on
-no day: HQ tries it with a what-if (`decisions:whatif`) and then publishes it, once, with an
-effective date (`do_publish_policy_version`); with a date it is created and published in one
-step. The version in force on a day is the newest one effective on or before it
+existing one, with a name and a note. It is a *draft*, in force on no day: HQ tries it with
+a what-if (`decisions:whatif`) and then publishes it, once, with an effective date
+(`do_publish_policy_version`), which needs a what-if that ran on it without errors. The version in force on a day is the newest one effective on or before it
 (`cunxin.decisions.actions.policy_in_force`); a version effective later is *scheduled*, and
 one no longer in force is *superseded*.
 
@@ -33,7 +32,9 @@ from django.utils.translation import gettext_lazy
 from cunxin.audit.chain import record
 from cunxin.credit.decide import PolicyError, compile_policy
 from cunxin.credit.policy import CreditPolicy, Grade, Preset, Rule, from_data, to_data
-from cunxin.decisions.models import CreditPolicyVersion
+from cunxin.decisions.models import BatchRun, CreditPolicyVersion
+from cunxin.decisions.policy_errors import describe, does_not_compile
+from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
 
@@ -157,7 +158,7 @@ def _compile_alone(
                 else _("%(field)s: the formula does not compile: %(error)s")
             )
             errors.setdefault(name, []).append(
-                message % {"field": _label(name), "rule": shown, "error": str(e)}
+                message % {"field": _label(name), "rule": shown, "error": does_not_compile(e)}
             )
 
 
@@ -181,7 +182,8 @@ def _rules(name: str, raw: Any, errors: dict[str, list[str]]) -> list[Rule]:
                 % {"field": _label(name)}
             )
             continue
-        rule_id, label, when = item["id"].strip(), item["label"].strip(), item["when"].strip()
+        rule_id, when = item["id"].strip(), item["when"].strip()
+        label = clean_typed_name(item["label"])  # shown in every explanation
         ids.append(rule_id)
         shown = label or rule_id
         problems = []
@@ -318,7 +320,9 @@ def validate_policy(base: CreditPolicy, changes: Mapping[str, Any]) -> CreditPol
         try:  # the whole policy, as a decision compiles it
             compile_policy(policy)
         except PolicyError as e:
-            whole_error = str(e)
+            whole_error = _("%(what)s.\nThe compiler says: %(detail)s") % {
+                "what": describe(e), "detail": e.detail,
+            }  # fmt: skip
         else:
             return policy
     _compile_alone(rules, capacity, errors)
@@ -369,6 +373,21 @@ def _check_version(
     return name, effective_from, note
 
 
+def whatif_passed(version: CreditPolicyVersion) -> bool:
+    """Whether a what-if has tried this version's policy, as it is, over at least one
+    village's persons and finished without an error: a compiled policy can still fail on
+    some inputs at run time (a division by zero, CEL's iteration budget), which only
+    running it shows. Reads the runs' rows only (status, counts, error), however they were
+    started. One query over the version's what-ifs."""
+    runs = BatchRun.objects.filter(
+        purpose=BatchRun.Purpose.WHATIF, status=BatchRun.Status.SUCCEEDED, error="",
+        draft__version=version.version,
+    ).only("draft", "counts")  # fmt: skip
+    return any(
+        run.draft == version.data and (run.counts or {}).get("persons", 0) > 0 for run in runs
+    )
+
+
 # --- changing --------------------------------------------------------------------------------
 def may_edit_credit_policy(scope) -> bool:
     """New versions and publishing drafts: HQ admins (the policy is the bank's). The
@@ -385,11 +404,14 @@ def do_create_policy_version(
     note: str,
 ) -> CreditPolicyVersion:
     """A new version named `version`: `base`'s policy with `changes` (parts of `to_data`'s
-    shape) applied; a draft if `effective_from` is None, else published at once, in force
-    from `effective_from` (today or later). HQ admins only. Every part is checked and every
-    CEL expression compiled; all that is wrong is refused at once, in a ValidationError
-    whose keys are the parts (and version, effective_from, note). `base` is not changed.
-    Audited in the same transaction."""
+    shape) applied, saved as a draft. HQ admins only. Every part is checked and every CEL
+    expression compiled; all that is wrong is refused at once, in a ValidationError whose
+    keys are the parts (and version, effective_from, note). `base` is not changed. Audited
+    in the same transaction.
+
+    An `effective_from` is refused: a version that compiles can still fail at run time on
+    some inputs, so it is published only after a what-if has run on it
+    (`do_publish_policy_version`)."""
     if not may_edit_credit_policy(scope_for(actor)):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -398,6 +420,12 @@ def do_create_policy_version(
         policy = validate_policy(policy_of(base), changes)
     except ValidationError as e:
         errors = dict(e.message_dict)
+    if effective_from is not None:
+        errors.setdefault("effective_from", []).append(_(
+            "A new version is saved as a draft: try it with a what-if over at least one "
+            "village, then publish it with its effective date."
+        ))  # fmt: skip
+        effective_from = None
     name, effective_from, note = _check_version(version, effective_from, note, errors)
     if errors:
         raise ValidationError(errors)
@@ -409,10 +437,8 @@ def do_create_policy_version(
         try:
             with transaction.atomic():  # another admin may take the same name at the same time
                 created = CreditPolicyVersion.objects.create(
-                    version=name, data=data, effective_from=effective_from, note=note,
-                    created_by=actor, published_at=timezone.now() if effective_from else None,
-                    published_by=actor if effective_from else None,
-                )  # fmt: skip
+                    version=name, data=data, effective_from=None, note=note, created_by=actor
+                )
         except IntegrityError:
             raise ValidationError(
                 {"version": [_("%(field)s: %(name)s exists already.")
@@ -420,8 +446,7 @@ def do_create_policy_version(
             ) from None  # fmt: skip
         record(actor, "decisions.policy.create", created,
                before={"version": base.version, **{k: before_data[k] for k in changed}},
-               after={"version": name,
-                      "effective_from": effective_from.isoformat() if effective_from else None,
+               after={"version": name, "effective_from": None,
                       **{k: data[k] for k in changed}, "note": note})  # fmt: skip
     return created
 
@@ -432,7 +457,8 @@ def do_publish_policy_version(
     """Publish the draft `version`: in force from `effective_from` (today or later), its
     policy unchanged. HQ admins only; a version already published is refused (a published
     version never changes), and so is a policy that no longer compiles (the inputs may
-    have changed since the draft was saved). Audited in the same transaction. The draft
+    have changed since the draft was saved) or that no what-if has run on without errors
+    (`whatif_passed`). Audited in the same transaction. The draft
     is claimed by a conditional UPDATE, so of two admins publishing at once one wins and
     the other is refused."""
     if not may_edit_credit_policy(scope_for(actor)):
@@ -449,8 +475,14 @@ def do_publish_policy_version(
         compile_policy(policy_of(version))
     except PolicyError as e:
         raise ValidationError({NON_FIELD_ERRORS: [
-            _("This policy version does not compile: %(error)s") % {"error": e}
+            _("This policy version does not compile: %(error)s") % {"error": describe(e)}
+            + " " + _("The compiler says: %(detail)s") % {"detail": e.detail}
         ]}) from None  # fmt: skip
+    if not whatif_passed(version):
+        raise ValidationError({NON_FIELD_ERRORS: [_(
+            "Try this version with a what-if over at least one village first: it can be "
+            "published once a what-if has run on it without errors."
+        )]})  # fmt: skip
     now = timezone.now()
     with transaction.atomic():
         claimed = CreditPolicyVersion.objects.filter(

@@ -43,6 +43,7 @@ from cunxin.decisions.policy_actions import (
     next_version_name,
     policy_of,
     status_of,
+    whatif_passed,
 )
 from cunxin.evaluation.policy_views import field_errors
 from cunxin.org.models import Role
@@ -232,6 +233,7 @@ def _policy_page(
         # the what-if page is HQ's (others would get a 404)
         "can_whatif": scope.sees_everything,
         "can_publish": can_create and status == "draft",
+        "whatif_passed": status == "draft" and whatif_passed(version),
         "publish_date": publish_date or today.isoformat(), "publish_errors": publish_errors,
     }, status=400 if errors or publish_errors else 200)  # fmt: skip
 

@@ -36,6 +36,7 @@ from cunxin.decisions.actions import (
 from cunxin.decisions.explain import explain, yuan
 from cunxin.decisions.forms import DecisionActionForm
 from cunxin.decisions.models import OPEN, Decision, ModelVersion, Status
+from cunxin.decisions.policy_errors import cannot_decide
 from cunxin.evaluation.models import RoundKind, Verdict
 from cunxin.org.fields import error_text
 from cunxin.org.models import Staff
@@ -73,10 +74,8 @@ def credit_context(scope: Scope, person: Person) -> dict:
         version = policy_in_force()
         try:
             preview = compile_policy(from_data(version.data)).decide(applicant_for(person)[0])
-        except PolicyError as e:
-            preview_error = _("The credit policy in force fails for this person: %(error)s") % {
-                "error": e
-            }
+        except PolicyError as e:  # a rule that fails on this person's inputs: said, never a 500
+            preview_error = cannot_decide(e)
     return {
         "latest": latest, "amounts": _amounts(latest) if latest else [],
         "why": explain(latest) if latest else [], "can_propose": can_propose,
@@ -132,7 +131,9 @@ def _weak_active_model() -> ModelVersion | None:
 @require_POST
 @staff_view
 def propose(request: HttpRequest, uid: str) -> HttpResponse:
-    """A customer manager proposes the decision the policy in force gives (the maker)."""
+    """A customer manager proposes the decision the policy in force gives (the maker).
+    Refused: 409 (an open decision exists), 422 (the policy cannot decide for the person:
+    a rule fails on their inputs), both with a page that says why."""
     scope = request.scope
     person = scope.person_or_404(uid)
     scope.require(may_propose(scope, person))
@@ -143,10 +144,10 @@ def propose(request: HttpRequest, uid: str) -> HttpResponse:
         return render(request, "decisions/refused.html", {
             "person": person, "error": " ".join(e.messages), "existing": existing,
         }, status=409)  # fmt: skip
-    except PolicyError as e:
+    except PolicyError as e:  # the policy, not the request, is wrong: 422, with the page
         return render(request, "decisions/refused.html", {
-            "person": person, "error": _("The credit policy in force fails for this person: %(error)s") % {"error": e},
-        }, status=500)  # fmt: skip
+            "person": person, "error": cannot_decide(e),
+        }, status=422)  # fmt: skip
     messages.success(request, _("Proposed: the branch manager decides next."))
     return redirect("decisions:decision", pk=decision.pk)
 

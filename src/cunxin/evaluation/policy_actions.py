@@ -22,6 +22,7 @@ from cunxin.audit.chain import record
 from cunxin.evaluation.actions import MAX_PANEL, default_policy_version, policy_data, policy_of
 from cunxin.evaluation.models import PolicyVersion, Project
 from cunxin.evaluation.policy import AmountRule
+from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
 
@@ -139,7 +140,7 @@ def validate_policy(data: Mapping[str, Any]) -> dict[str, Any]:
     if not all(isinstance(p, tuple | list) and len(p) == 2 for p in pairs):
         fail("negative_items", _("%(field)s: give each item as key: label."))
     else:
-        pairs = [(str(k).strip(), str(v).strip()) for k, v in pairs]
+        pairs = [(str(k).strip(), clean_typed_name(str(v))) for k, v in pairs]  # labels
         if not pairs:
             fail("negative_items", _("%(field)s: at least one item is needed."))
         _check_keys("negative_items", [k for k, _v in pairs], errors)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
+from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village
 from cunxin.org.scope import scope_for
 from cunxin.org.signals import assignments_changed
@@ -37,6 +38,7 @@ def bootstrap_hq_admin(*, username: str, password: str, display_name: str, by: s
     creates everyone else in the app. Audited with the operating-system user as actor."""
     User = get_user_model()
     password_validation.validate_password(password, User(username=username))
+    display_name = clean_typed_name(display_name)
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise ValidationError(_("This user name is taken."))
@@ -50,6 +52,7 @@ def bootstrap_hq_admin(*, username: str, password: str, display_name: str, by: s
 
 def do_create_branch(actor, code: str, name: str) -> Branch:
     scope_for(actor).require(scope_for(actor).can_manage_staff)
+    name = clean_typed_name(name)
     with transaction.atomic():
         if Branch.objects.filter(code=code).exists():
             raise ValidationError(_("A branch with this code exists."))
@@ -91,6 +94,7 @@ def do_create_staff(
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
     _check_home(role, branch, village, person)
+    display_name = clean_typed_name(display_name)  # no bidi override in a name (lib/text.py)
     User = get_user_model()
     password_validation.validate_password(password, User(username=username))
     with transaction.atomic():

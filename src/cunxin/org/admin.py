@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from cunxin.audit.admin import AuditedAdmin, ReadOnlyAdmin
 from cunxin.audit.chain import record
+from cunxin.lib.text import clean_typed_name
 from cunxin.org import actions
 from cunxin.org.models import Assignment, Branch, Grid, Role, Staff, Village, VillageGroup
 from cunxin.org.scope import scope_for
@@ -205,6 +206,7 @@ class StaffAdmin(AuditedAdmin):
             obj.pk, obj.user = staff.pk, staff.user
             obj._state.adding, obj._state.db = False, staff._state.db
             return
+        obj.display_name = clean_typed_name(obj.display_name)
         with transaction.atomic():
             current = Staff.objects.select_for_update().select_related("user").get(pk=obj.pk)
             if current.display_name != obj.display_name:

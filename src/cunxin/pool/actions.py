@@ -1,17 +1,26 @@
-"""What staff do with the customer pool: reveal a value, save and export segments."""
+"""What staff do with the customer pool: search it, reveal a value, save and export
+segments."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cunxin.audit.chain import record
+from cunxin.lib import crypto, idnumber
+from cunxin.lib.text import clean_typed_name
 from cunxin.org.scope import scope_for
-from cunxin.pool.models import AccessLog, ListColor, Person, Segment, is_tag
+from cunxin.pool.models import AccessLog, ListColor, Person, SearchCount, Segment, is_tag
 
 REVEALABLE = {"id_number": Person.id_number, "phone": Person.phone}
 REVEAL_REASONS = {
@@ -53,8 +62,166 @@ def do_reveal(actor, person: Person, field: str, reason: str, note: str = "") ->
     return value
 
 
+# --- search ----------------------------------------------------------------------------------
+# A search is an oracle if its answer depends on a hidden value: with the masked ID on the
+# 360 page (first 6 + last 4) and the year of birth, about 33 dates fit the check digit,
+# and a search that says which of them hits gives the whole number away (issue 11). So a
+# search by a full ID number or phone is a reveal: only roles that may reveal may run it,
+# every run is in the access log (the persons it found, or that it found nobody), and it
+# has its own, lower rate limit. The other searches compare only what every list shows
+# (a name, a masked value exactly as masked, its last four digits), so they confirm
+# nothing hidden. Segment counts are counts of whole tags, which hold no part of an ID
+# number or phone.
+EXACT = frozenset({"id", "phone"})
+SEARCH_WINDOW = dt.timedelta(hours=1)
+# At most this many persons found by one full-value search are logged one by one; a
+# phone or ID shared by more (a data error) is logged once more, without a person.
+LOGGED_HITS = 20
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the search box was given, normalised, and how it will match: "id", "phone"
+    (exact, through the blind index), "masked", "tail" (the visible digits of a masked
+    value), "name", or "" (nothing to search)."""
+
+    text: str
+    how: str
+
+    @property
+    def exact(self) -> bool:
+        return self.how in EXACT
+
+
+class SearchRefused(Exception):
+    """The search was not run; `message` says why (in the active language), `status` is
+    the HTTP status a page answers with: 403 (the role may not search by a full value),
+    429 (too many searches)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def parse_search(q: str) -> Search:
+    """Full-width digits and letters count as ASCII, spaces are ignored; a legacy 15-digit
+    ID becomes the 18-digit number the pool stores."""
+    q = unicodedata.normalize("NFKC", q).strip().replace(" ", "")
+    if not q:
+        return Search("", "")
+    digits = re.fullmatch(r"[0-9Xx*]+", q) is not None
+    if digits and "*" not in q and len(q) in (15, 18):
+        if len(q) == 15 and idnumber.is_valid(q):
+            q = idnumber.upgrade15(q)
+        return Search(q.upper(), "id")
+    if digits and "*" not in q and len(q) == 11:
+        return Search(q, "phone")
+    if digits and "*" in q:
+        return Search(q.upper(), "masked")
+    if digits and len(q) == 4:
+        return Search(q.upper(), "tail")
+    return Search(q, "name")
+
+
+def search_persons(actor, qs, q: str):
+    """Persons of `qs` (already within the actor's scope) that match the search text, and
+    how it matched. A search by a full ID number or phone needs the reveal permission
+    (else SearchRefused 403, before anything is looked up) and writes access-log rows;
+    every search counts against the actor's rate limits (SearchRefused 429)."""
+    search = parse_search(q)
+    if not search.how:
+        return qs, ""
+    if search.exact:
+        scope = scope_for(actor)
+        if not scope.can_reveal:
+            raise SearchRefused(
+                _(
+                    "Your role may not search by a full ID number or phone: that would "
+                    "confirm a number that is masked for you. Search by name or by the "
+                    "visible digits of the masked value."
+                ),
+                403,
+            )
+    count_search(actor, exact=search.exact)
+    if search.how == "id":
+        qs = qs.filter(
+            id_number_bidx__in=crypto.blind_index_candidates(search.text, purpose="id_number")
+        )
+    elif search.how == "phone":
+        qs = qs.filter(phone_bidx__in=crypto.blind_index_candidates(search.text, purpose="phone"))
+    elif search.how == "masked":
+        qs = qs.filter(Q(id_masked=search.text) | Q(phone_masked=search.text))
+    elif search.how == "tail":
+        qs = qs.filter(Q(id_masked__endswith=search.text) | Q(phone_masked__endswith=search.text))
+    else:
+        qs = qs.filter(name__contains=search.text)
+    if search.exact:
+        _log_exact_search(actor, qs, "id_number" if search.how == "id" else "phone")
+    return qs, search.how
+
+
+def _log_exact_search(actor, qs, field: str) -> None:
+    """One access-log row per person the full value found (it confirms whose it is), or
+    one without a person if it found nobody (a run of such rows is someone trying
+    numbers). Two queries and a row per person."""
+    hits = list(qs.order_by("pk").values_list("pk", flat=True)[: LOGGED_HITS + 1])
+    reason = _("Search by full number") if hits else _("Search by full number: nobody found")
+    with transaction.atomic():
+        for pk in hits[:LOGGED_HITS]:
+            AccessLog.objects.create(
+                user=actor, kind=AccessLog.Kind.SEARCH, person_id=pk, field=field, reason=reason
+            )
+        if not hits or len(hits) > LOGGED_HITS:
+            AccessLog.objects.create(
+                user=actor, kind=AccessLog.Kind.SEARCH, field=field, reason=reason,
+                detail="more persons" if hits else "",
+            )  # fmt: skip
+
+
+def search_limit(exact: bool) -> int:
+    return settings.CUNXIN_EXACT_SEARCHES_PER_HOUR if exact else settings.CUNXIN_SEARCHES_PER_HOUR
+
+
+def count_search(actor, *, exact: bool) -> None:
+    """Count one search of the actor in this clock hour, in the database (so every web
+    process and server shares the count); a search by a full value counts for both
+    limits. Raises SearchRefused (429) once a limit is reached: the refused search is not
+    run. A few queries, one row lock."""
+    now = timezone.now()
+    window = now.replace(minute=0, second=0, microsecond=0)
+    for kind in (False, True) if exact else (False,):
+        with transaction.atomic():
+            if not SearchCount.objects.filter(user=actor, exact=kind, window_start=window).update(
+                count=F("count") + 1
+            ):
+                try:
+                    with transaction.atomic():
+                        SearchCount.objects.create(
+                            user=actor, exact=kind, window_start=window, count=1
+                        )
+                except IntegrityError:  # another process made the row first
+                    SearchCount.objects.filter(user=actor, exact=kind, window_start=window).update(
+                        count=F("count") + 1
+                    )
+                SearchCount.objects.filter(user=actor, window_start__lt=window).delete()
+            count = SearchCount.objects.get(user=actor, exact=kind, window_start=window).count
+        if count > search_limit(kind):
+            until = timezone.localtime(window + SEARCH_WINDOW)
+            raise SearchRefused(
+                _("Too many searches this hour; search again after %(time)s.")
+                % {"time": until.strftime("%H:%M")}
+                if not kind
+                else _(
+                    "Too many searches by a full ID number or phone this hour; search "
+                    "again after %(time)s, or search by name."
+                )
+                % {"time": until.strftime("%H:%M")},
+                429,
+            )
+
+
 def clean_segment(name: str, tags: list[str], colors: list[str]) -> tuple[str, list, list]:
-    name = name.strip()
+    name = clean_typed_name(name)
     if not name:
         raise ValidationError(_("Give the segment a name."))
     tags = sorted({t.strip() for t in tags if t.strip()})

@@ -16,7 +16,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from cunxin.audit.chain import ACCESS_LOG_HEAD, link, verify_chain
 from cunxin.jobs.models import BackgroundRun
 from cunxin.lib import crypto
 from cunxin.org.models import PublishedRow
@@ -263,13 +265,18 @@ class Segment(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who saw or exported whose personal data, and why. Append-only (database triggers)."""
+    """Who saw or exported whose personal data, and why. Append-only (database triggers)
+    and hash-chained like the audit trail (`cunxin.audit.chain.link`, head row 2): a row
+    removed or changed by someone who lifted the triggers breaks the chain, which
+    `cunxin audit verify` checks (`verify_access_log`)."""
 
     class Kind(models.TextChoices):
         REVEAL = "reveal", _("Reveal")
         EXPORT = "export", _("Export")
+        # a search by a full ID number or phone: it confirms whose the value is
+        SEARCH = "search", pgettext_lazy("access log kind", "Search")
 
-    at = models.DateTimeField(_("when"), auto_now_add=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     person = models.ForeignKey(
@@ -278,8 +285,51 @@ class AccessLog(models.Model):
     field = models.CharField(_("field"), max_length=32)
     reason = models.CharField(_("reason"), max_length=200)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
+
+    def chain_payload(self) -> list:
+        """What the row's hash covers: everything it says."""
+        return [
+            self.at.astimezone(dt.UTC).isoformat(), self.user_id, self.kind,
+            self.person_id or "", self.field, self.reason, self.detail,
+        ]  # fmt: skip
+
+    def save(self, *args, **kwargs) -> None:
+        """A new row is linked into the chain in the same transaction; an existing one is
+        never saved again (the database refuses the UPDATE)."""
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        link(ACCESS_LOG_HEAD, self, self.chain_payload(), lambda: super(AccessLog, self).save(*args, **kwargs))  # fmt: skip
+        return None
+
+
+def verify_access_log(batch: int = 5000, *, head: str | None = None):
+    """The access log's chain walked like the audit trail's (`cunxin.audit.chain.verify`)."""
+    return verify_chain(
+        AccessLog.objects.all(), AccessLog.chain_payload, ACCESS_LOG_HEAD, batch, head
+    )
+
+
+class SearchCount(models.Model):
+    """How many pool searches a user ran in one window (`pool.actions.count_search`): the
+    search rate limit, counted in the database so that it holds across the web server's
+    processes and machines. `exact` counts the searches by a full ID number or phone apart.
+    Rows of past windows are deleted as new ones are made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    exact = models.BooleanField(default=False)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "exact", "window_start"], name="searchcount_user_window"
+            )
+        ]

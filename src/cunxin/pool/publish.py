@@ -20,6 +20,7 @@ How it stays fast, idempotent and atomic:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import getpass
 import hashlib
 import hmac
@@ -607,6 +608,38 @@ def _both(*callbacks: Progress | None) -> Progress:
 
 
 WORK_PREFIX = "cunxin-publish-"
+WORK_LOCK = "publish.lock"
+
+
+def work_prefix(vendor: str, db: dict) -> str:
+    """ "cunxin-publish-<key>-": the work folders of the publishes into the database `db`
+    (a Django DATABASES entry). Other installations on the machine (another database,
+    SQLite beside PostgreSQL) have their own key, and their folders are never swept here."""
+    name = str(db.get("NAME") or "")
+    if vendor == "sqlite":
+        name = str(Path(name).resolve())
+    key = f"{vendor}:{db.get('HOST') or ''}:{db.get('PORT') or ''}:{name}"
+    return f"{WORK_PREFIX}{hashlib.sha256(key.encode()).hexdigest()[:12]}-"
+
+
+def _work_prefix() -> str:
+    return work_prefix(connection.vendor, connection.settings_dict)
+
+
+@contextlib.contextmanager
+def _work_dir():
+    """A work folder (mode 0700, as mkdtemp makes it) whose lock file this process holds
+    (flock) while the publish runs: a sweep never removes a folder in use, and the kernel
+    releases the lock of a killed publish, so its folder can go."""
+    with (
+        tempfile.TemporaryDirectory(prefix=_work_prefix()) as tmp,
+        open(Path(tmp) / f".{WORK_LOCK}.new", "w") as lock,
+    ):
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # the lock file appears under its name already locked: a sweep that finds it
+        # cannot take it in between
+        os.rename(Path(tmp) / f".{WORK_LOCK}.new", Path(tmp) / WORK_LOCK)
+        yield tmp
 
 
 @contextlib.contextmanager
@@ -629,13 +662,25 @@ def _one_publish_at_a_time():
 
 
 def _sweep_work_dirs() -> None:
-    """Remove the work folders of publishes that were killed (they hold pool data, though
-    never an ID number or phone in clear). Older than a day, or any while holding the
-    PostgreSQL lock, when no other publish can be using one."""
-    cutoff = time.time() - (0 if connection.vendor == "postgresql" else 86_400)
-    for path in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
+    """Remove the work folders that killed publishes of this database left (they hold pool
+    data, though never an ID number or phone in clear): folders with this database's
+    prefix, of this user, whose lock no process holds. A folder without its lock file yet
+    (a publish between making it and locking it) is left for a day."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_work_prefix()}*"):
         with contextlib.suppress(OSError):
-            if path.is_dir() and path.stat().st_mtime < cutoff:
+            info = path.lstat()
+            if not path.is_dir() or path.is_symlink() or info.st_uid != os.getuid():
+                continue
+            lock_path = path / WORK_LOCK
+            if not lock_path.exists():
+                if info.st_mtime < time.time() - 86_400:
+                    shutil.rmtree(path, ignore_errors=True)
+                continue
+            with open(lock_path, "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a publish is running in it
                 shutil.rmtree(path, ignore_errors=True)
 
 
@@ -645,7 +690,7 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
     timings: dict[str, float] = {}
     now = timezone.now()
     with (
-        tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as tmp,
+        _work_dir() as tmp,
         transaction.atomic(),
         connection.cursor() as cursor,
     ):

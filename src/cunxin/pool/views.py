@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 
 import xlsxwriter
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from cunxin.lib import crypto, idnumber
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
 from cunxin.lib.relations import RELATION_LABELS
@@ -70,45 +68,31 @@ def villages(request: HttpRequest) -> HttpResponse:
     return render(request, "pool/villages.html", {"rows": rows, "without_cm": without_cm})
 
 
-def search_persons(qs, q: str):
-    """Name, full ID or phone (exact, through the blind index), or the visible parts of a
-    masked value ("7115", "173****4482"). Full-width digits and letters count as ASCII; a
-    legacy 15-digit ID finds the 18-digit number the pool stores. Returns (queryset, how
-    it matched)."""
-    q = unicodedata.normalize("NFKC", q).strip().replace(" ", "")
-    if not q:
-        return qs, ""
-    digits = re.fullmatch(r"[0-9Xx*]+", q) is not None
-    if digits and "*" not in q and len(q) in (15, 18):
-        if len(q) == 15 and idnumber.is_valid(q):
-            q = idnumber.upgrade15(q)
-        return qs.filter(
-            id_number_bidx__in=crypto.blind_index_candidates(q, purpose="id_number")
-        ), "id"
-    if digits and "*" not in q and len(q) == 11:
-        return qs.filter(phone_bidx__in=crypto.blind_index_candidates(q, purpose="phone")), "phone"
-    if digits and "*" in q:
-        return qs.filter(Q(id_masked=q.upper()) | Q(phone_masked=q)), "masked"
-    if digits and len(q) == 4:
-        return qs.filter(Q(id_masked__endswith=q.upper()) | Q(phone_masked__endswith=q)), "tail"
-    return qs.filter(name__contains=q), "name"
-
-
 @require_http_methods(["GET", "POST"])
 @staff_view
 def village_pool(request: HttpRequest, code: str) -> HttpResponse:
     """客户池 of a village. Search text travels in the POST body, never in the URL (it may
-    be an ID number or a phone); tag and colour filters and the page are in the query."""
+    be an ID number or a phone); tag and colour filters and the page are in the query.
+    A refused search (`actions.search_persons`: a full value without the reveal
+    permission, or too many searches) shows why and no result, whatever the value."""
     scope = request.scope
     village = scope.village_or_404(code)
     params = request.POST if request.method == "POST" else request.GET
     form = PoolSearchForm({**params.dict(), "q": request.POST.get("q", "")})
-    refused = not form.is_valid()  # said above the results (400), and nothing is listed
+    invalid = not form.is_valid()  # said above the results (400), and nothing is listed
     typed = {name: form.cleaned_data.get(name, "") for name in form.fields}
     q, color, tag = typed["q"], typed["color"], typed["tag"]
     show = typed["show"] or "households"
     persons = scope.persons().filter(village=village)
-    persons, matched = search_persons(persons, q)
+    refused, matched = None, ""
+    if invalid:
+        persons = persons.none()
+    else:
+        try:
+            persons, matched = actions.search_persons(request.user, persons, q)
+        except actions.SearchRefused as e:
+            refused = e
+            persons = persons.none()
     if color in ListColor.values:
         persons = persons.filter(list_color=color)
     if tag:
@@ -122,16 +106,20 @@ def village_pool(request: HttpRequest, code: str) -> HttpResponse:
         if filtering:
             households = households.filter(uid__in=persons.values("household_id"))
         items = households.select_related("group").order_by("group_id", "household_no", "uid")
-    page = Paginator(items.none() if refused else items, PAGE_SIZE).get_page(params.get("page"))
+    page = Paginator(items.none() if invalid or refused else items, PAGE_SIZE).get_page(
+        params.get("page")
+    )
     if show == "households":
         _attach_members(page.object_list)
     context = {
         "village": village, "page": page, "show": show, "q": q, "color": color, "tag": tag,
         "matched": matched, "matched_label": MATCH_LABELS.get(matched, ""),
         "colors": ListColor.choices, "tag_choices": TAG_FILTERS, "form": form,
+        "refused": refused.message if refused else "",
     }  # fmt: skip
     template = "pool/_pool_results.html" if request.htmx else "pool/village.html"
-    return render(request, template, context, status=400 if refused else 200)
+    status = 400 if invalid else refused.status if refused else 200
+    return render(request, template, context, status=status)
 
 
 def _attach_members(households) -> None:

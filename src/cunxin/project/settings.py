@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # static files, DEBUG or not, before anything that would touch the session or database
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cunxin.project.security.error_page_styles",  # the 500 page's inline styles only
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +139,16 @@ DATABASES = {
         conn_max_age=envint("CUNXIN_DB_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two requests writing at once: SQLite's default BEGIN DEFERRED lets both read, then
+    # the one upgrading its lock second fails at once with "database is locked" (no
+    # waiting can resolve that). BEGIN IMMEDIATE takes the write lock when a transaction
+    # starts, so the second writer waits (up to the timeout) for the first to commit and
+    # then sees its rows: it is refused with the same message as on PostgreSQL ("already
+    # submitted"), not a 500. Reads outside transactions are not held up.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": envint("CUNXIN_SQLITE_TIMEOUT", 30)}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
@@ -185,6 +197,7 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it from the page, not the cookie (hx-headers)
 CSRF_USE_SESSIONS = True
+CSRF_FAILURE_VIEW = "cunxin.project.security.csrf_failure"  # JSON for the API, else 403_csrf.html
 
 # Login throttling (django-axes): 5 failures per user and address lock for 15 minutes.
 AXES_FAILURE_LIMIT = envint("CUNXIN_LOGIN_FAILURES", 5)
@@ -205,6 +218,11 @@ CUNXIN_SCHEDULE = {
 }
 # The folder HQ publishes from the 数据发布记录 page (a built pool); unset: the CLI only.
 CUNXIN_POOL_DIR = os.environ.get("CUNXIN_POOL_DIR", "")
+# Customer-pool search rate limits per user and clock hour, counted in the database
+# (pool.SearchCount, so they hold across processes): any search with text, and the
+# searches by a full ID number or phone among them (docs/operations.md).
+CUNXIN_SEARCHES_PER_HOUR = envint("CUNXIN_SEARCHES_PER_HOUR", 300)
+CUNXIN_EXACT_SEARCHES_PER_HOUR = envint("CUNXIN_EXACT_SEARCHES_PER_HOUR", 30)
 
 # Providers (DESIGN.md §4): "simulator" in the demo; a bank connects its real service.
 CUNXIN_IDENTITY_PHOTOS = os.environ.get("CUNXIN_IDENTITY_PHOTOS", "simulator")
@@ -242,6 +260,26 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING", "propagate": True},
         "axes": {"level": "WARNING", "propagate": True},
     },
+}
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles and everything else
+# only from this site, no inline script or style (templates use static .js files and CSS
+# classes; a test keeps it so), no eval (htmx's is off: base.html), no framing. img-src
+# allows data: for the signature pad redrawing a signature after a refused form. A
+# response that sets its own policy keeps it (the identity photo's).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 SESSION_COOKIE_HTTPONLY = True

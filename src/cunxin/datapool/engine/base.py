@@ -8,6 +8,7 @@ and is the same for every backend.
 
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, final
 
 from cunxin.datapool.errors import PoolSQLError
+from cunxin.datapool.files import FILE_MODE
 
 
 @dataclass
@@ -123,8 +125,11 @@ class Engine(ABC):
 
     @final
     def write_parquet(self, table: str, path: Path, order_by: str | None = None) -> None:
+        """Write `table` to `path`, readable by its owner only (0600: pool files hold
+        personal data, `cunxin.datapool.files`)."""
         try:
             self._write_parquet(table, path, order_by)
+            os.chmod(path, FILE_MODE)
         except Exception as e:
             raise PoolSQLError(self.name, table, f"-- write {path}", e) from e
 

@@ -76,6 +76,13 @@ def member_color(index: int | None) -> str:
 
 
 @register.filter
+def member_class(index: int | None) -> int:
+    """The member's colour as the number of a `.mc<N>` class of app.css (the same colours
+    as `member_color`): pages carry no inline style (Content-Security-Policy)."""
+    return (index or 0) % len(MEMBER_COLORS)
+
+
+@register.filter
 def yuan(fen) -> str:
     """Integer fen → "12,345.67 元" (the unit translated); "—" alone for unknown."""
     if fen is None or fen == "":
