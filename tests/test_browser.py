@@ -364,7 +364,7 @@ def test_a_customer_manager_visits_the_nearest_household_with_a_photo(
     first.locator("a").click()
     page.wait_for_selector("[data-testid=visit-form]")
     # the location arrives from the browser into the form
-    page.wait_for_function("document.querySelector('input[name=lat]').value !== ''")
+    page.wait_for_function("() => document.querySelector('input[name=lat]').value !== ''")
     assert page.locator("#survey-Pa11").input_value() == "125000"  # pre-filled
     page.locator("#survey-Pa11").fill("90000")
     buf = io.BytesIO()

@@ -64,7 +64,7 @@ def test_a_grid_cm_visits_their_grid_and_goes_on_to_the_credit(live_server, phon
 
     rows.first.locator("a").click()
     page.wait_for_selector("[data-testid=visit-form]")
-    page.wait_for_function("document.querySelector('input[name=lat]').value !== ''")
+    page.wait_for_function("() => document.querySelector('input[name=lat]').value !== ''")
     page.locator("[data-testid=visit-form] button[type=submit]").click()
     page.wait_for_url(f"{base}/visits/")
     task = VisitTask.objects.get(household_id="Ha1")
@@ -116,11 +116,15 @@ def test_round_results_in_scope_in_words_filtered_and_paged(live_server, phone_p
     with page.expect_response(lambda r: r.request.method == "POST" and r.url == url) as answer:
         page.get_by_test_id("page-next").click()
     assert answer.value.request.headers.get("hx-request") == "true"
-    page.wait_for_function("document.querySelectorAll('[data-testid=verdict-row]').length === 14")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=verdict-row]').length === 14"
+    )
     page.get_by_test_id("results-name").fill("周强")
     with page.expect_response(lambda r: r.request.method == "POST" and r.url == url):
         page.get_by_test_id("results-submit").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=verdict-row]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=verdict-row]').length === 1"
+    )
     assert page.url == url and "周强" not in page.url
     shot(page, "f04-results-search.png")
     page.locator("header form button[type=submit]").click()

@@ -530,7 +530,7 @@ def test_a_branch_manager_re_checks_a_review_on_a_phone(live_server, phone_page,
     page.get_by_test_id("qa-row").locator("a").click()
     page.wait_for_url(f"{base}/evaluation/qa/{check.pk}/")
     form = page.get_by_test_id("qa-form")
-    page.wait_for_function("document.querySelector('input[name=latitude]').value !== ''")
+    page.wait_for_function("() => document.querySelector('input[name=latitude]').value !== ''")
     pad = form.locator("canvas[data-signature-pad]")
     photo = {"name": "house.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}
 
@@ -565,7 +565,7 @@ def test_a_branch_manager_re_checks_a_review_on_a_phone(live_server, phone_page,
 
     # THEN with a real photo it is recorded: signature with ink, the browser's place
     form.locator("input[name=photo]").set_input_files(photo)
-    page.wait_for_function("document.querySelector('input[name=latitude]').value !== ''")
+    page.wait_for_function("() => document.querySelector('input[name=latitude]').value !== ''")
     form.locator("button[type=submit]").click()
     page.wait_for_selector("[data-testid=qa-result]")
     check.refresh_from_db()
@@ -575,7 +575,7 @@ def test_a_branch_manager_re_checks_a_review_on_a_phone(live_server, phone_page,
     ink = Image.open(io.BytesIO(bytes(check.signature.data))).convert("L")
     assert ink.getextrema()[0] < 100
     page.wait_for_function(  # the photo and the signature load from their views
-        "[...document.querySelectorAll('[data-testid=qa-result] img')]"
+        "() => [...document.querySelectorAll('[data-testid=qa-result] img')]"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
     assert_fits_phone_width(page)
