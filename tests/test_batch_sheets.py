@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cunxin.decisions import batch
+from cunxin.decisions.actions import do_start_batch_run
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.sheets import safe
 from cunxin.jobs.worker import drain
@@ -21,7 +21,7 @@ from cunxin.pool.models import AccessLog
 
 
 def _run(w, by="hq_admin", kind="county", code=""):
-    run = batch.start(w.users[by], BatchRun.Purpose.PRECREDIT, kind, code)
+    run = do_start_batch_run(w.users[by], BatchRun.Purpose.PRECREDIT, kind, code)
     drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
@@ -169,7 +169,7 @@ def test_unfinished_runs_and_whatifs_have_no_files(scored, client):
     from cunxin.credit.policy import CreditPolicy
 
     w = scored
-    whatif = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "county", "", draft=CreditPolicy())  # fmt: skip
+    whatif = do_start_batch_run(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "county", "", draft=CreditPolicy())  # fmt: skip
     drain()
     failed = _run(w, by="bm_a", kind="village", code="VA1")
     BatchRun.objects.filter(pk=failed.pk).update(status=BatchRun.Status.FAILED)

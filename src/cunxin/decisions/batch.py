@@ -1,10 +1,10 @@
 """批量授信 and what-if: a credit policy over every adult of a village, a branch or the
 county in one background run (DESIGN.md §5, §7: the full county in ≤ 30 s).
 
-    run = start(actor, BatchRun.Purpose.PRECREDIT, "village", "V001")  # queued, audited
-    # → a task (`decisions.tasks.run_batch`) that `cunxin worker` picks up and runs with
-    #   `execute(run.pk, attempt, worker_id)`: progress in the row; `rerun()` queues an
-    #   interrupted or failed run again
+    run = actions.do_start_batch_run(actor, BatchRun.Purpose.PRECREDIT, "village", "V001")
+    # → queued and audited with its task (`decisions.tasks.run_batch`), which `cunxin
+    #   worker` picks up and runs with `execute(run.pk, attempt, worker_id)` here:
+    #   progress in the row; `actions.do_rerun_batch_run` queues a stopped run again
 
 A pre-credit run writes one `PreCredit` row per adult (the white list is the rows with an
 amount) and per-village counts in `summary["villages"]`. A what-if evaluates the policy in
@@ -30,20 +30,17 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cunxin.audit.chain import record
 from cunxin.credit.decide import CompiledPolicy, Decision, PolicyError, compile_policy
-from cunxin.credit.policy import CreditPolicy, from_data
+from cunxin.credit.policy import from_data
 from cunxin.decisions.inputs import Inputs, exact_age, load, scope_where
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.policy_errors import cannot_decide
 from cunxin.lib import crypto
-from cunxin.org.models import Branch, Role, Village
-from cunxin.org.scope import scope_for
+from cunxin.org.models import Branch, Village
 
 log = logging.getLogger(__name__)
 ADULT_AGE = 18  # persons at least this old by year of birth are decided
@@ -52,94 +49,13 @@ CHANGES_KEPT = 5_000  # what-if: the changed persons listed (all are counted)
 Scope = tuple[str, str]  # (kind, code): ("village", "V001"), ("branch", "B01"), ("county", "")
 
 
-# --- starting a run ------------------------------------------------------------------------
+# --- what a run covers ----------------------------------------------------------------------
 def scope_name(kind: str, code: str) -> str:
     if kind == BatchRun.ScopeKind.VILLAGE:
         return Village.objects.filter(code=code).values_list("name", flat=True).first() or ""
     if kind == BatchRun.ScopeKind.BRANCH:
         return Branch.objects.filter(code=code).values_list("name", flat=True).first() or ""
     return _("the whole county")
-
-
-def may_run(actor, purpose: str, kind: str, code: str) -> bool:
-    """Pre-credit: an HQ admin anywhere, a branch manager in their branch. What-if: HQ
-    admins (the policy is theirs)."""
-    scope = scope_for(actor)
-    if scope.role == Role.HQ_ADMIN:
-        return True
-    if purpose != BatchRun.Purpose.PRECREDIT or scope.role != Role.BRANCH_MANAGER:
-        return False
-    if kind == BatchRun.ScopeKind.BRANCH:
-        return code == scope.branch_id
-    return kind == BatchRun.ScopeKind.VILLAGE and scope.villages().filter(code=code).exists()
-
-
-def start(actor, purpose: str, kind: str, code: str = "", draft: CreditPolicy | None = None):
-    """Queue a run (audited): the run row and its task commit together, so a run is never
-    without its task nor a task without its run."""
-    from cunxin.credit.policy import to_data
-    from cunxin.decisions.actions import active_model, policy_in_force
-
-    if kind not in BatchRun.ScopeKind.values:
-        raise ValidationError(_("Choose a village, a branch or the county."))
-    code = "" if kind == BatchRun.ScopeKind.COUNTY else code.strip()
-    if kind != BatchRun.ScopeKind.COUNTY and not scope_name(kind, code):
-        raise ValidationError(_("No such village or branch."))
-    if not may_run(actor, purpose, kind, code):
-        raise PermissionDenied
-    if purpose == BatchRun.Purpose.WHATIF:
-        if draft is None:
-            raise ValidationError(_("A what-if needs a draft policy."))
-        compile_policy(draft)  # refuses a draft that does not compile
-    with transaction.atomic():
-        run = BatchRun.objects.create(
-            purpose=purpose, scope_kind=kind, scope_code=code, scope_name=scope_name(kind, code),
-            policy=policy_in_force(), draft=to_data(draft) if draft else None,
-            model=active_model(), started_by=actor,
-        )  # fmt: skip
-        record(actor, f"decisions.batch.{purpose}", run,
-               after={"scope": [kind, code], "policy": run.policy.version,
-                      "draft": draft.version if draft else None})  # fmt: skip
-        _enqueue(run)
-    return run
-
-
-def _enqueue(run: BatchRun) -> None:
-    from cunxin.decisions.tasks import run_batch
-
-    result = run_batch.enqueue(run.pk, run.attempt)
-    BatchRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
-    run.task_id = str(result.id)
-
-
-def may_rerun(actor, run: BatchRun) -> bool:
-    """Who may start the run may run it again, once it failed or was interrupted."""
-    return run.status in BatchRun.RERUNNABLE and may_run(
-        actor, run.purpose, run.scope_kind, run.scope_code
-    )
-
-
-def rerun(actor, run: BatchRun) -> BatchRun:
-    """Queue a failed or interrupted run again, with the same policy, draft and model (the
-    run says what it decided with), as its next attempt. Of two people asking at once one
-    queues it; the other is told it is already queued (a conditional UPDATE)."""
-    if not may_run(actor, run.purpose, run.scope_kind, run.scope_code):
-        raise PermissionDenied
-    with transaction.atomic():
-        queued = BatchRun.objects.filter(
-            pk=run.pk, status__in=BatchRun.RERUNNABLE, attempt=run.attempt
-        ).update(
-            status=BatchRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="", task_id="",
-            started_at=None, finished_at=None, heartbeat_at=None, done=0, total=0, counts={},
-            summary={}, timings={}, error="",
-        )  # fmt: skip
-        if not queued:
-            raise ValidationError(_("This run is not failed or interrupted: it cannot be run again."))  # fmt: skip
-        run.refresh_from_db()
-        PreCredit.objects.filter(run=run).delete()  # none are kept by an unfinished run
-        record(actor, "decisions.batch.rerun", run, after={"attempt": run.attempt})
-        _enqueue(run)
-    return run
 
 
 # --- running it ----------------------------------------------------------------------------

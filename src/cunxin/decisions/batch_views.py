@@ -35,15 +35,16 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from cunxin.credit.decide import PolicyError
 from cunxin.credit.policy import from_data
-from cunxin.decisions import batch, ratings, sheets
-from cunxin.decisions.actions import policy_in_force
+from cunxin.decisions import ratings, sheets
+from cunxin.decisions.actions import do_rerun_batch_run, do_start_batch_run, may_rerun_batch_run
 from cunxin.decisions.explain import yuan
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.forms import ActivateModelForm, RunScopeForm, WhatifForm
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
 from cunxin.decisions.policy_errors import describe
 from cunxin.decisions.scores import do_activate_model, may_activate_model
-from cunxin.jobs import worker
+from cunxin.jobs import processes
 from cunxin.org.fields import error_text
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import Scope, staff_view
@@ -272,7 +273,7 @@ def batches(request: HttpRequest) -> HttpResponse:
                 raise ValidationError(error_text(form))
             kind, code = form.scope_code()
             _check_in_scope(scope, kind, code)
-            run = batch.start(request.user, BatchRun.Purpose.PRECREDIT, kind, code)
+            run = do_start_batch_run(request.user, BatchRun.Purpose.PRECREDIT, kind, code)
         except ValidationError as e:
             error = " ".join(e.messages)
         else:
@@ -454,7 +455,7 @@ def _progress_context(run: BatchRun) -> dict:
     active = run.status in ACTIVE
     return {"run": run, "percent": min(percent, 100), "active": active,
             "target": PROGRESS_TARGET,
-            "no_worker": active and not worker.live_workers()}  # fmt: skip
+            "no_worker": active and not processes.live_workers()}  # fmt: skip
 
 
 @require_GET
@@ -473,7 +474,7 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
         "is_whatif": run.purpose == BatchRun.Purpose.WHATIF,
         "succeeded": run.status == BatchRun.Status.SUCCEEDED,
         "failed": run.status in (BatchRun.Status.FAILED, BatchRun.Status.INTERRUPTED),
-        "can_rerun": batch.may_rerun(request.user, run),
+        "can_rerun": may_rerun_batch_run(request.user, run),
     }  # fmt: skip
     if run.status == BatchRun.Status.SUCCEEDED:
         if run.purpose == BatchRun.Purpose.WHATIF:
@@ -489,7 +490,7 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a failed or interrupted run again (who may start it)."""
     run = run_or_404(request.scope, pk)
     try:
-        batch.rerun(request.user, run)
+        do_rerun_batch_run(request.user, run)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -558,7 +559,7 @@ def whatif(request: HttpRequest) -> HttpResponse:
             kind, code = form.scope_code()
             version = form.cleaned_data["policy"]
             draft = from_data(version.data)
-            run = batch.start(request.user, BatchRun.Purpose.WHATIF, kind, code, draft=draft)
+            run = do_start_batch_run(request.user, BatchRun.Purpose.WHATIF, kind, code, draft=draft)
         except ValidationError as e:
             error = " ".join(e.messages)
         except PolicyError as e:
@@ -566,7 +567,7 @@ def whatif(request: HttpRequest) -> HttpResponse:
             error += " " + _("The compiler says: %(detail)s") % {"detail": e.detail}
         else:
             return redirect("decisions:batch", pk=run.pk)
-    in_force = policy_in_force()
+    in_force = credit_policy_in_force()
     runs = BatchRun.objects.filter(purpose=BatchRun.Purpose.WHATIF).select_related(
         "policy", "started_by__staff"
     )
@@ -585,7 +586,7 @@ def whatif(request: HttpRequest) -> HttpResponse:
 def ratings_page(request: HttpRequest) -> HttpResponse:
     """信用户 and 信用村 per village in scope, against the policy in force."""
     scope = request.scope
-    version = policy_in_force()
+    version = credit_policy_in_force()
     policy = from_data(version.data).credit_village
     villages = scope.villages().select_related("branch").order_by("code")
     page = Paginator(villages, VILLAGES_PER_PAGE).get_page(request.GET.get("page"))

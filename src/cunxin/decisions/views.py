@@ -25,15 +25,9 @@ from cunxin.audit.models import AuditEvent
 from cunxin.credit.decide import PolicyError, compile_policy
 from cunxin.credit.policy import from_data
 from cunxin.decisions import api
-from cunxin.decisions.actions import (
-    applicant_for,
-    do_propose,
-    may_check,
-    may_propose,
-    policy_in_force,
-    zero_amount_refusal,
-)
+from cunxin.decisions.actions import do_propose, may_check, may_propose, zero_amount_refusal
 from cunxin.decisions.explain import explain, yuan
+from cunxin.decisions.fetch import applicant_for, credit_policy_in_force
 from cunxin.decisions.forms import DecisionActionForm
 from cunxin.decisions.models import OPEN, Decision, ModelVersion, Status
 from cunxin.decisions.policy_errors import cannot_decide
@@ -71,7 +65,7 @@ def credit_context(scope: Scope, person: Person) -> dict:
     can_propose = may_propose(scope) and not (latest and latest.status in OPEN)
     preview, preview_error, version = None, "", None
     if can_propose:
-        version = policy_in_force()
+        version = credit_policy_in_force()
         try:
             preview = compile_policy(from_data(version.data)).decide(applicant_for(person)[0])
         except PolicyError as e:  # a rule that fails on this person's inputs: said, never a 500

@@ -43,6 +43,7 @@ from cunxin.evaluation.models import (
     Source,
 )
 from cunxin.evaluation.policy import EvaluationPolicy
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.org.scope import Scope, scope_for
 from cunxin.pool.models import AccessLog, Person
@@ -178,7 +179,7 @@ def export_sheet(
     (all of the village without one). The caller has checked the user may export it and
     writes the access-log row (`log_sheet_export`)."""
     rnd = round
-    policy = actions.policy_of(project.policy)
+    policy = evaluation_policy(project.policy)
     cols = columns(policy)
     persons = list(sheet_persons(project, scope))
     locked = _locked_rows(rnd, member, persons, policy)
@@ -400,7 +401,7 @@ def import_sheet(actor, round: Round, member: PanelMember, file) -> ImportResult
     )
     if member is None:
         raise ValidationError(_("Choose a panel member."))
-    policy = actions.policy_of(project.policy)
+    policy = evaluation_policy(project.policy)
     cols = columns(policy)
     result = ImportResult()
     try:

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,8 +20,19 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from cunxin.audit.chain import record
 from cunxin.lib import crypto, idnumber
 from cunxin.lib.text import clean_typed_name
+from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
-from cunxin.pool.models import AccessLog, ListColor, Person, SearchCount, Segment, is_tag
+from cunxin.pool.models import (
+    AccessLog,
+    ListColor,
+    Person,
+    PublishRun,
+    SearchCount,
+    Segment,
+    is_tag,
+)
+from cunxin.pool.publish import TABLES, check_pool
+from cunxin.pool.tasks import publish_pool
 
 REVEALABLE = {"id_number": Person.id_number, "phone": Person.phone}
 REVEAL_REASONS = {
@@ -305,3 +317,55 @@ def segment_filter(qs, segment: Segment):
     if segment.colors:
         qs = qs.filter(list_color__in=segment.colors)
     return qs
+
+
+# --- publishing from the app (the worker runs it: cunxin.pool.tasks) -----------------------
+def may_publish(scope) -> bool:
+    """Publishing from the page, or queuing a publish again: HQ admins (the CLI is the
+    operators')."""
+    return scope.role == Role.HQ_ADMIN
+
+
+def do_queue_publish(pool_dir: Path, *, by: str, actor=None) -> PublishRun:
+    """Queue a publish of `pool_dir` for `cunxin worker` (audited): the run row and its
+    task commit together. The folder is checked now, so a mistake is said at once
+    (PoolInputError). `actor`, when a user asks from the page, must be an HQ admin; the
+    command line (`cunxin pool publish --queue`) passes none."""
+    if actor is not None and not may_publish(scope_for(actor)):
+        raise PermissionDenied
+    pool_dir = Path(pool_dir).resolve()
+    manifest = check_pool(pool_dir)
+    with transaction.atomic():
+        run = PublishRun.objects.create(
+            pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir),
+            status=PublishRun.Status.QUEUED, published_by=by, total=len(TABLES),
+        )  # fmt: skip
+        record(actor or by, "pool.publish.queue", run, after={"pool_dir": str(pool_dir)})
+        _enqueue_publish(run)
+    return run
+
+
+def do_publish_again(actor, run: PublishRun) -> PublishRun:
+    """Queue a failed or interrupted publish again, as its next attempt (audited). Of two
+    people asking at once, one queues it; the other gets a ValidationError."""
+    if not may_publish(scope_for(actor)):
+        raise PermissionDenied
+    with transaction.atomic():
+        queued = PublishRun.objects.filter(
+            pk=run.pk, status__in=PublishRun.RERUNNABLE, attempt=run.attempt
+        ).update(
+            status=PublishRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="",
+            started_at=None, finished_at=None, heartbeat_at=None, done=0, step="", error="",
+        )  # fmt: skip
+        if not queued:
+            raise ValidationError(_("This publish is not failed or interrupted: it cannot be run again."))  # fmt: skip
+        run.refresh_from_db()
+        record(actor, "pool.publish.rerun", run, after={"attempt": run.attempt})
+        _enqueue_publish(run)
+    return run
+
+
+def _enqueue_publish(run: PublishRun) -> None:
+    result = publish_pool.enqueue(run.pk, run.attempt)
+    PublishRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    run.task_id = str(result.id)
