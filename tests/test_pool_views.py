@@ -25,7 +25,12 @@ from cunxin.datapool.sources import SOURCES
 from cunxin.org.models import Staff
 from cunxin.pool import actions, views
 from cunxin.pool.models import AccessLog, Person, RiskFlag, Segment
-from cunxin.project.templatetags.cunxin import SOURCE_LABELS, member_class, member_color, yuan
+from cunxin.project.templatetags.cunxin import (
+    SOURCE_LABELS,
+    fen_as_yuan,
+    member_class,
+    member_color,
+)
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}  # messages asserted in their source language
@@ -342,7 +347,7 @@ def test_it_shows_amounts_with_their_unit_and_unknown_ones_without(as_user):
     assert "<dd>12,345.67 元 " in html  # deposits
     assert "<dd>—</dd>" in html  # household income: unknown
     assert "— 元" not in html
-    assert yuan(None) == "—"
+    assert fen_as_yuan(None) == "—"
 
 
 def test_it_draws_the_relationship_graph_masking_relatives_outside_scope(as_user):

@@ -37,7 +37,7 @@ from cunxin.credit.decide import PolicyError
 from cunxin.credit.policy import from_data
 from cunxin.decisions import ratings, sheets
 from cunxin.decisions.actions import do_rerun_batch_run, do_start_batch_run, may_rerun_batch_run
-from cunxin.decisions.explain import yuan
+from cunxin.decisions.explain import yuan_text
 from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.forms import ActivateModelForm, RunScopeForm, WhatifForm
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
@@ -330,7 +330,7 @@ def _count_rows(c: dict) -> list[tuple[str, str, int, str]]:
         rows.append(("persons_without_household", _("Persons without a household"),
                      c["persons_without_household"]))  # fmt: skip
     return [
-        (key, label, value, yuan(value) if key.endswith("_yuan") else _n(value))
+        (key, label, value, yuan_text(value) if key.endswith("_yuan") else _n(value))
         for key, label, value in rows
     ]
 

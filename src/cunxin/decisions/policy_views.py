@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from cunxin.credit.decide import INPUTS, OUTPUTS
 from cunxin.credit.policy import DEFAULT_HARD_STOPS, CreditPolicy, Preset, Rule
+from cunxin.decisions.explain import yuan_text
 from cunxin.decisions.fetch import credit_policy, credit_policy_in_force
 from cunxin.decisions.forms import CreditPolicyForm, PublishPolicyForm
 from cunxin.decisions.models import CreditPolicyVersion
@@ -68,10 +69,6 @@ def _version_or_404(pk: int) -> CreditPolicyVersion:
         return CreditPolicyVersion.objects.select_related("created_by", "published_by").get(pk=pk)
     except CreditPolicyVersion.DoesNotExist:
         raise Http404 from None
-
-
-def _yuan(amount: int) -> str:
-    return _("%(amount)s yuan") % {"amount": f"{amount:,}"}
 
 
 # --- the form ----------------------------------------------------------------------------------
@@ -221,9 +218,9 @@ def _policy_page(
     return render(request, "decisions/policy.html", {
         "version": version, "policy": current, "status": status,
         "status_label": STATUS_LABELS[status], "in_force": in_force,
-        "grades": [(g.name, _yuan(g.cap_yuan)) for g in current.grades],
+        "grades": [(g.name, yuan_text(g.cap_yuan)) for g in current.grades],
         "preset_label": PRESET_LABELS[current.preset], "preset_help": PRESET_HELP[current.preset],
-        "rounding": _yuan(current.rounding_yuan),
+        "rounding": yuan_text(current.rounding_yuan),
         "village": [(FIELD_LABELS[n], as_percent(getattr(current.credit_village, n)))
                     for n in SHARES],
         "can_create": can_create, "form": form, "errors": errors, "labels": FIELD_LABELS,

@@ -83,8 +83,9 @@ def member_class(index: int | None) -> int:
 
 
 @register.filter
-def yuan(fen) -> str:
-    """Integer fen → "12,345.67 元" (the unit translated); "—" alone for unknown."""
+def fen_as_yuan(fen) -> str:
+    """Integer fen (the pool's money) → "12,345.67 元" (the unit translated); "—" alone for
+    unknown. (Whole yuan, as decisions hold them, are `decisions.explain.yuan_text`.)"""
     if fen is None or fen == "":
         return "—"
     value = (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
