@@ -223,9 +223,12 @@ def test_the_export_is_access_logged(client, village, project, rnd):
     assert (log.user, log.kind, log.person, log.field) == (
         village.users["cm_a"], AccessLog.Kind.EXPORT, None, "masked",
     )  # fmt: skip
-    assert log.detail == f"evaluation-sheet project={project.pk} member={member.pk} rows=4"
+    assert (log.export_kind, log.row_count, log.subject, log.object_type, log.object_id) == (
+        "evaluation_sheet", 4, f"{project.village} · {member.staff.display_name}",
+        "evaluation.project", str(project.pk),
+    )  # fmt: skip
     # the access-log page says it in words: whose sheet, which village, how many rows
-    page = client.get(reverse("pool:access_log")).content.decode()
+    page = client.get(reverse("access_log")).content.decode()
     assert (
         "evaluation-sheet project=" not in page and "ev4" in page and str(project.village) in page
     )

@@ -320,7 +320,7 @@ GET_ONLY: dict[str, tuple[str, ...]] = {
     "evaluation:qa_photo": ("qa:VA2",), "evaluation:qa_signature": ("qa:VA2",),
     "password_change_done": (), "pool:villages": (), "pool:household": ("Ha1",),
     "pool:person": ("Pa11",), "pool:photo": ("Pa11",), "pool:segment": ("segment",),
-    "pool:segment_export": ("segment",), "pool:access_log": (), "pool:publish_runs": (),
+    "pool:segment_export": ("segment",), "access_log": (), "pool:publish_runs": (),
     "audit": (), "org:staff": ("staff:cm_a",), "visits:tasks": (),
     "visits:photo": ("task:Ha2", "1"),
     "visits:project": ("project:VA2",), "decisions:list": (), "decisions:api_decision": ("decision",),

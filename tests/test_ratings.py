@@ -145,10 +145,10 @@ def test_the_latest_finished_run_covering_the_village_counts(world):
     villages = list(Village.objects.order_by("code"))
     runs = latest_runs(villages)
 
-    assert runs["VA1"][0].pk == village_run.pk and runs["VA1"][1]["credit_households"] == 8
-    assert runs["VA2"][1]["credit_households"] == 3  # branch A's, the latest covering VA2
+    assert runs["VA1"][0].pk == village_run.pk and runs["VA1"][1].credit_households == 8
+    assert runs["VA2"][1].credit_households == 3  # branch A's, the latest covering VA2
     assert runs["VA2"][0].pk != va2.pk
-    assert runs["VB1"][1]["credit_households"] == 4  # branch B's run beats the county's
+    assert runs["VB1"][1].credit_households == 4  # branch B's run beats the county's
     assert county.pk not in {r.pk for r, _c in runs.values()}
 
 

@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import duckdb
@@ -39,6 +39,7 @@ from cunxin.credit.policy import from_data
 from cunxin.decisions.inputs import Inputs, exact_age, load, scope_where
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.policy_errors import cannot_decide
+from cunxin.decisions.tallies import Change, GradeTally, Outcome, RunCounts, Tally, WhatifCounts
 from cunxin.lib import crypto
 from cunxin.org.models import Branch, Village
 
@@ -106,7 +107,7 @@ def execute(pk: int, attempt: int = 1, worker_id: str = "") -> BatchRun:
             before = decide_all(in_force, inputs, on, lambda done: report(done // 2))
             after = decide_all(draft, inputs, on, lambda done: report((len(inputs) + done) // 2))
             timings["decide"] = round(time.perf_counter() - t1, 3)
-            counts, summary = compare(inputs, before, after)
+            counts, summary = compare(inputs, before, after).to_json()
             timings["total"] = round(time.perf_counter() - t0, 3)
             _progress(pk, attempt, status=BatchRun.Status.SUCCEEDED, finished_at=timezone.now(),
                       done=len(inputs), counts=counts, summary=summary, timings=timings)  # fmt: skip
@@ -216,7 +217,7 @@ def write_precredit(
     table = decision_table(run.pk, inputs, decisions)
     con = duckdb.connect()
     try:
-        counts, summary = summarise(con, table)
+        counts, summary = summarise(con, table).to_json()
         with (
             tempfile.TemporaryDirectory(prefix="cunxin-batch-") as tmp,
             transaction.atomic(),
@@ -237,6 +238,10 @@ def write_precredit(
 
 # A person without a household has household_id '' (not NULL): counted as a person, never
 # as a household ('' once counted as one more household than the pool has).
+SUMMARY_COLUMNS = (
+    "persons", "households", "granted_persons", "granted_households", "amount_yuan",
+    "credit_households", "persons_without_household",
+)  # fmt: skip
 SUMMARY_SQL = """
 SELECT {by} count(*) AS persons, count(DISTINCT NULLIF(household_id, '')) AS households,
   count(*) FILTER (WHERE final_yuan > 0) AS granted_persons,
@@ -247,22 +252,22 @@ SELECT {by} count(*) AS persons, count(DISTINCT NULLIF(household_id, '')) AS hou
 FROM decisions {group}"""
 
 
-def summarise(con, table: pa.Table) -> tuple[dict, dict]:
+def summarise(con, table: pa.Table) -> RunCounts:
     """Counts of a run's decisions (`decision_table`), overall and by village: persons,
     households (of the persons with one), granted households, amount, 信用户 households,
-    persons without a household, by grade, hard stops and routes. DuckDB counts them (a Python loop over a county takes seconds)."""
+    persons without a household, by grade, hard stops and routes. DuckDB counts them (a
+    Python loop over a county takes seconds)."""
     con.register("decisions", table)
     try:
-        names = ("persons", "households", "granted_persons", "granted_households",
-                 "amount_yuan", "credit_households", "persons_without_household")  # fmt: skip
-        total = dict(zip(names, con.execute(SUMMARY_SQL.format(by="", group="")).fetchone(), strict=True))  # fmt: skip
+        names = [f.name for f in fields(Tally)]
+        total = Tally(*con.execute(SUMMARY_SQL.format(by="", group="")).fetchone())
         villages = {
-            code: dict(zip(names, values, strict=True))
+            code: Tally(*values)
             for code, *values in con.execute(SUMMARY_SQL.format(
                 by="village_id,", group="GROUP BY village_id ORDER BY village_id")).fetchall()
         }  # fmt: skip
         by_grade = {
-            grade: {"persons": persons, "amount_yuan": amount}
+            grade: GradeTally(persons, amount)
             for grade, persons, amount in con.execute(
                 "SELECT grade, count(*), coalesce(sum(final_yuan), 0)::BIGINT FROM decisions "
                 "GROUP BY grade ORDER BY grade"
@@ -277,23 +282,16 @@ def summarise(con, table: pa.Table) -> tuple[dict, dict]:
         ).fetchall())  # fmt: skip
     finally:
         con.unregister("decisions")
-    granted = total["granted_households"]
-    counts = {
-        **total,
-        "average_per_household_yuan": total["amount_yuan"] // granted if granted else 0,
-        "by_grade": by_grade, "hard_stops": stops, "routes": routes,
-    }  # fmt: skip
-    return counts, {"villages": villages}
+    assert names == list(SUMMARY_COLUMNS), names  # the SQL's columns are Tally's fields
+    return RunCounts(total, by_grade, stops, routes, villages)
 
 
-def compare(
-    inputs: list[Inputs], before: list[Decision], after: list[Decision]
-) -> tuple[dict, dict]:
+def compare(inputs: list[Inputs], before: list[Decision], after: list[Decision]) -> WhatifCounts:
     """A what-if's result: both sides' counts, and who changes."""
     con = duckdb.connect()
     try:
-        counts_before, by_village_before = summarise(con, decision_table(0, inputs, before))
-        counts_after, by_village_after = summarise(con, decision_table(0, inputs, after))
+        counts_before = summarise(con, decision_table(0, inputs, before))
+        counts_after = summarise(con, decision_table(0, inputs, after))
     finally:
         con.close()
     changed = [
@@ -301,26 +299,15 @@ def compare(
         for row, b, a in zip(inputs, before, after, strict=True)
         if _result(b) != _result(a)
     ]
-    changes = [
-        {
-            "person": row.person_uid, "household": row.household_id, "village": row.village_id,
-            "before": {"grade": b.grade, "final_yuan": b.final_yuan, "hard_stops": list(b.hard_stops)},
-            "after": {"grade": a.grade, "final_yuan": a.final_yuan, "hard_stops": list(a.hard_stops)},
-        }
-        for row, b, a in changed[:CHANGES_KEPT]
-    ]  # fmt: skip
-    counts = {
-        "persons": len(inputs),
-        "changed_persons": len(changed),
-        "changed_households": len({row.household_id for row, _b, _a in changed} - {""}),
-        "before": counts_before,
-        "after": counts_after,
-    }
-    summary = {
-        "villages": {
-            code: {"before": v, "after": by_village_after["villages"][code]}
-            for code, v in by_village_before["villages"].items()
-        },
-        "changes": changes,
-    }
-    return counts, summary
+    outcome = lambda d: Outcome(d.grade, d.final_yuan, tuple(d.hard_stops))  # noqa: E731
+    return WhatifCounts(
+        persons=len(inputs),
+        changed_persons=len(changed),
+        changed_households=len({row.household_id for row, _b, _a in changed} - {""}),
+        before=counts_before,
+        after=counts_after,
+        changes=[
+            Change(row.person_uid, row.household_id, row.village_id, outcome(b), outcome(a))
+            for row, b, a in changed[:CHANGES_KEPT]
+        ],
+    )

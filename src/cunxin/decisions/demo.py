@@ -19,6 +19,7 @@ def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
     from cunxin.credit.scoring import score_pool
     from cunxin.decisions.models import BatchRun, ModelVersion
     from cunxin.decisions.scores import publish_model
+    from cunxin.decisions.tallies import RunCounts
     from cunxin.jobs.worker import drain
     from cunxin.org.models import Staff
 
@@ -42,10 +43,10 @@ def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
         run = do_start_batch_run(bm.user, BatchRun.Purpose.PRECREDIT, "branch", bm.branch_id)
         drain(beat=True)  # the worker's code, in this process, before the demo serves
         run.refresh_from_db()
-        c = run.counts
+        c = RunCounts.of_run(run).total
         lines.append(
-            f"batch pre-credit of {run.scope_name}: {c.get('persons', 0):,} adults, "
-            f"{c.get('granted_households', 0):,} households granted, "
-            f"{c.get('amount_yuan', 0):,} yuan, in {run.timings.get('total', 0)} s ({run.status})"
+            f"batch pre-credit of {run.scope_name}: {c.persons:,} adults, "
+            f"{c.granted_households:,} households granted, "
+            f"{c.amount_yuan:,} yuan, in {run.timings.get('total', 0)} s ({run.status})"
         )
     return lines

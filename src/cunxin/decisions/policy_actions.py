@@ -35,6 +35,7 @@ from cunxin.credit.policy import CreditPolicy, Grade, Preset, Rule, from_data, t
 from cunxin.decisions.fetch import credit_policy
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion
 from cunxin.decisions.policy_errors import describe, does_not_compile
+from cunxin.decisions.tallies import WhatifCounts
 from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
@@ -379,10 +380,8 @@ def whatif_passed(version: CreditPolicyVersion) -> bool:
     runs = BatchRun.objects.filter(
         purpose=BatchRun.Purpose.WHATIF, status=BatchRun.Status.SUCCEEDED, error="",
         draft__version=version.version,
-    ).only("draft", "counts")  # fmt: skip
-    return any(
-        run.draft == version.data and (run.counts or {}).get("persons", 0) > 0 for run in runs
-    )
+    ).only("draft", "counts", "summary")  # fmt: skip
+    return any(run.draft == version.data and WhatifCounts.of_run(run).persons > 0 for run in runs)
 
 
 # --- changing --------------------------------------------------------------------------------

@@ -31,12 +31,13 @@ from cunxin.decisions.fetch import applicant_for, credit_policy_in_force
 from cunxin.decisions.forms import DecisionActionForm
 from cunxin.decisions.models import OPEN, Decision, ModelVersion, Status
 from cunxin.decisions.policy_errors import cannot_decide
+from cunxin.evaluation.labels import verdict_label
 from cunxin.evaluation.models import RoundKind, Verdict
 from cunxin.org.fields import error_text
 from cunxin.org.models import Staff
 from cunxin.org.scope import Scope, staff_view
+from cunxin.pool.labels import flag_label
 from cunxin.pool.models import Person
-from cunxin.project.templatetags.cunxin import flag_label, verdict_label
 from cunxin.visits.models import VisitMember
 
 PAGE_SIZE = 25

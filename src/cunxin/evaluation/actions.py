@@ -35,6 +35,7 @@ from cunxin.evaluation.models import (
     VerdictChange,
 )
 from cunxin.evaluation.policy import MAX_PANEL, MIN_PANEL, EvaluationPolicy
+from cunxin.evaluation.signals import signed_off
 from cunxin.evaluation.versions import evaluation_policy, evaluation_policy_in_force
 from cunxin.org.models import Role, Staff, Village
 from cunxin.org.scope import Scope, scope_for
@@ -400,12 +401,14 @@ def do_close_round(actor, rnd: Round) -> int:
             verdicts = _carry_verdicts(rnd, previous)
         Verdict.objects.bulk_create(verdicts)
         if rnd.kind == RoundKind.SIGN_OFF:
-            from cunxin.visits.actions import make_visit_tasks  # visits build on evaluation
-
             project = rnd.project
             project.stage = Stage.VISITING
             project.save(update_fields=["stage"])
-            extra["visit_tasks"] = make_visit_tasks(project, rnd, policy)
+            # the visits (and what else builds on a signed-off evaluation) start here
+            for _receiver, counts in signed_off.send(
+                Round, project=project, round=rnd, policy=policy
+            ):
+                extra.update(counts or {})
         record(
             actor,
             "evaluation.round.close",

@@ -19,13 +19,13 @@ from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
+from cunxin.evaluation.labels import verdict_label
 from cunxin.evaluation.models import PolicyVersion, Round, Verdict
 from cunxin.evaluation.policy import EvaluationPolicy
 from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.models import VillageGroup
 from cunxin.org.scope import Scope
-from cunxin.project.templatetags.cunxin import verdict_label
 
 # Verdict colours in the order a branch reads them: the ones to look at first.
 COLOR_ORDER = ("black", "grey", "insufficient", "white")

@@ -27,6 +27,7 @@ from cunxin.evaluation.forms import (
     RemovePanelMemberForm,
     StartProjectForm,
 )
+from cunxin.evaluation.labels import verdict_label
 from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStatus, Round, RoundKind
 from cunxin.evaluation.policy_actions import can_move_project_policy
 from cunxin.evaluation.reliability import alpha, flag_reviewers
@@ -34,7 +35,6 @@ from cunxin.evaluation.versions import evaluation_policy
 from cunxin.org.fields import refuse
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import staff_view
-from cunxin.project.templatetags.cunxin import verdict_label
 
 RESULTS_PER_PAGE = 30
 # reliability.ReviewerFlag.kind, in words

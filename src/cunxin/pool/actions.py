@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -280,30 +280,31 @@ def do_delete_segment(actor, segment: Segment) -> None:
                before=before)  # fmt: skip
 
 
-def log_export(actor, segment: Segment, rows: int, reason: str) -> None:
-    """An export of masked values. `detail` is machine text, "segment=<pk> rows=<n>"
-    (`export_detail` reads it back); the page renders a sentence from it."""
-    AccessLog.objects.create(
-        user=actor, kind=AccessLog.Kind.EXPORT, field="masked", reason=reason[:200],
-        detail=f"segment={segment.pk} rows={rows}",
+@dataclass(frozen=True)
+class Export:
+    """An export of masked personal data, as its access-log row says it: the kind of file,
+    how many rows it held, what it was in words at the time (a segment's name, a village
+    and an evaluator, a batch run and a village) and the object it came from (linked on
+    the access log page). The apps that export build one; `do_log_export` writes it."""
+
+    kind: str  # AccessLog.ExportKind
+    rows: int
+    subject: str
+    obj: models.Model
+
+
+def do_log_export(actor, export: Export) -> AccessLog:
+    """The access-log row of an export of masked values (one per file), in the caller's
+    transaction if there is one. The caller has checked the actor may export it."""
+    if export.kind not in AccessLog.ExportKind.values:
+        raise ValueError(f"unknown export kind {export.kind!r}")
+    obj = export.obj
+    return AccessLog.objects.create(
+        user=actor, kind=AccessLog.Kind.EXPORT, field="masked",
+        reason=str(AccessLog.ExportKind(export.kind).label)[:200],
+        export_kind=export.kind, row_count=export.rows, subject=export.subject[:200],
+        object_type=f"{obj._meta.app_label}.{obj._meta.model_name}", object_id=str(obj.pk),
     )  # fmt: skip
-
-
-def export_detail(detail: str) -> dict[str, int] | None:
-    """ "segment=12 rows=345" → {"segment": 12, "rows": 345}; an evaluation sheet's
-    "evaluation-sheet project=3 member=7 rows=40" → {"project": 3, "member": 7, "rows":
-    40}; a batch run's white list "batch-whitelist run=5 rows=9" → {"batch": 5, "rows": 9}
-    and a village's approval sheet "batch-approval run=5 village=V1 rows=9" → {"batch": 5,
-    "village_code": "V1", "rows": 9}; None for anything else."""
-    if match := re.fullmatch(r"segment=(\d+) rows=(\d+)", detail):
-        return {"segment": int(match[1]), "rows": int(match[2])}
-    if match := re.fullmatch(r"evaluation-sheet project=(\d+) member=(\d+) rows=(\d+)", detail):
-        return {"project": int(match[1]), "member": int(match[2]), "rows": int(match[3])}
-    if match := re.fullmatch(r"batch-whitelist run=(\d+) rows=(\d+)", detail):
-        return {"batch": int(match[1]), "rows": int(match[2])}
-    if match := re.fullmatch(r"batch-approval run=(\d+) village=(\w+) rows=(\d+)", detail):
-        return {"batch": int(match[1]), "village_code": match[2], "rows": int(match[3])}
-    return None
 
 
 def segment_filter(qs, segment: Segment):

@@ -234,6 +234,12 @@ def tasks_for_late_households(actor) -> int:
     return made
 
 
+def on_signed_off(sender, *, project, round, policy, **kwargs) -> dict[str, int]:
+    """`evaluation.signals.signed_off`: the village's visit tasks (counted in the round's
+    audit event)."""
+    return {"visit_tasks": make_visit_tasks(project, round, policy)}
+
+
 def on_publish(sender, *, actor, run, **kwargs) -> None:
     """`pool.signals.published`: tasks for households published after sign-off."""
     tasks_for_late_households(actor)
