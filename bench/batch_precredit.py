@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import web_load
+from cunxin.decisions.actions import do_start_batch_run
 from web_load import OUT, log
 
 STARTED = time.monotonic()
@@ -41,10 +42,10 @@ def simulate_sign_off() -> int:
     from django.utils import timezone
 
     from cunxin.evaluation.models import Project, Round, RoundKind
-    from cunxin.evaluation.policy_actions import policy_in_force
+    from cunxin.evaluation.versions import evaluation_policy_in_force
     from cunxin.org.models import Role, Staff, Village
 
-    policy = policy_in_force()
+    policy = evaluation_policy_in_force()
     now = timezone.now()
     written = 0
     villages = Village.objects.filter(retired_at__isnull=True).exclude(projects__isnull=False)
@@ -92,7 +93,6 @@ def main() -> int:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from cunxin.decisions import batch
     from cunxin.decisions.models import BatchRun, ModelVersion
     from cunxin.decisions.scores import publish_model
     from cunxin.jobs.worker import drain
@@ -114,7 +114,7 @@ def main() -> int:
     admin = get_user_model().objects.get(username=web_load.ADMIN)
     runs = []
     for n in range(args.repeat):
-        run = batch.start(admin, BatchRun.Purpose.PRECREDIT, "county")
+        run = do_start_batch_run(admin, BatchRun.Purpose.PRECREDIT, "county")
         drain(beat=True)  # the worker's claim-and-run code, in this process
         run.refresh_from_db()
         if run.status != BatchRun.Status.SUCCEEDED:

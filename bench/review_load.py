@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 import web_load
+from cunxin.evaluation.versions import default_policy_version, evaluation_policy
 from web_load import OUT, PASSWORD, ROOT, summarise
 
 LOCUSTFILE = ROOT / "bench" / "locustfile_review.py"
@@ -100,7 +101,7 @@ def setup_evaluators(n_users: int, per_village: int, seed: int) -> tuple[list[di
     for village_code, staff_pk in cms:
         responsible.setdefault(village_code, staff_pk)
     villages = sorted(responsible)[:n_villages]
-    policy = actions.policy_of(actions.default_policy_version())
+    policy = evaluation_policy(default_policy_version())
 
     users, rounds = [], {}
     for village_code in villages:

@@ -231,7 +231,11 @@ def test_the_cli_names_the_broken_event(chain):
 def test_hq_sees_the_trail_and_its_verification(as_user, chain):
     response = as_user("hq_admin").get("/audit/?verify=1")
     assert response.status_code == 200
-    assert response.context["verification"].ok
+    checks = response.context["checks"]
+    assert checks["trail"].ok and checks["access"].ok  # both chains are walked
+    html = response.content.decode()
+    assert 'data-testid="access-verification"' in html
+    assert f"{checks['trail'].head_hash}:{checks['access'].head_hash}" in html  # to keep outside
 
 
 def test_the_trail_says_in_chinese_what_is_broken(as_user, chain):

@@ -12,13 +12,15 @@ from django.utils import timezone
 
 from cunxin.credit.decide import compile_policy
 from cunxin.credit.policy import CreditPolicy, Grade, from_data
-from cunxin.decisions import actions, batch
+from cunxin.decisions import batch
+from cunxin.decisions.actions import do_start_batch_run
+from cunxin.decisions.fetch import applicant_for, credit_policy_in_force
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.jobs.worker import drain
 
 
 def _run(w, purpose=BatchRun.Purpose.PRECREDIT, kind="village", code="VA1", draft=None, by="bm_a"):
-    run = batch.start(w.users[by], purpose, kind, code, draft=draft)
+    run = do_start_batch_run(w.users[by], purpose, kind, code, draft=draft)
     drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
@@ -30,11 +32,11 @@ def test_a_precredit_run_decides_every_adult_as_a_single_decision_would(scored):
     w = scored
     run = _run(w)
     rows = {r.person_id: r for r in PreCredit.objects.filter(run=run)}
-    compiled = compile_policy(from_data(actions.policy_in_force().data))
+    compiled = compile_policy(from_data(credit_policy_in_force().data))
     adults = [p for p in w.persons.values() if p.village_id == "VA1" and p.birth_year <= 2008]
     assert set(rows) == {p.uid for p in adults}
     for person in adults:
-        single = compiled.decide(actions.applicant_for(person)[0])
+        single = compiled.decide(applicant_for(person)[0])
         row = rows[person.uid]
         assert (row.grade, row.model_yuan, row.final_yuan, row.route, row.credit_household) == (
             single.grade, single.model_yuan, single.final_yuan, single.route,
@@ -56,20 +58,20 @@ def test_who_may_start_a_run(scored):
     w = scored
     for key in ("cm_a", "hq_analyst", "bm_b", "evaluator"):
         with pytest.raises(PermissionDenied):
-            batch.start(w.users[key], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+            do_start_batch_run(w.users[key], BatchRun.Purpose.PRECREDIT, "village", "VA1")
     with pytest.raises(PermissionDenied):  # a what-if is HQ's
-        batch.start(
+        do_start_batch_run(
             w.users["bm_a"], BatchRun.Purpose.WHATIF, "village", "VA1", draft=CreditPolicy()
         )
     with pytest.raises(ValidationError):
-        batch.start(w.users["hq_admin"], BatchRun.Purpose.PRECREDIT, "village", "NOPE")
+        do_start_batch_run(w.users["hq_admin"], BatchRun.Purpose.PRECREDIT, "village", "NOPE")
     assert _run(w, kind="county", code="", by="hq_admin").counts["persons"] > 0
 
 
 @pytest.mark.django_db
 def test_changing_one_cap_changes_exactly_the_households_it_should(scored):
     w = scored
-    in_force = from_data(actions.policy_in_force().data)
+    in_force = from_data(credit_policy_in_force().data)
     cap = 40_000
     draft = dataclasses.replace(
         in_force, version="draft-good-40k",
@@ -100,7 +102,7 @@ def test_a_failing_run_is_recorded_not_raised(scored, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(batch, "write_precredit", broken)
-    run = batch.start(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+    run = do_start_batch_run(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
     drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.FAILED and "disk full" in run.error

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cunxin.decisions import batch
+from cunxin.decisions.actions import do_start_batch_run
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.sheets import safe
 from cunxin.jobs.worker import drain
@@ -21,7 +21,7 @@ from cunxin.pool.models import AccessLog
 
 
 def _run(w, by="hq_admin", kind="county", code=""):
-    run = batch.start(w.users[by], BatchRun.Purpose.PRECREDIT, kind, code)
+    run = do_start_batch_run(w.users[by], BatchRun.Purpose.PRECREDIT, kind, code)
     drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
@@ -88,7 +88,9 @@ def test_the_white_list_holds_everyone_granted_by_name_and_household_and_logs_th
     _assert_masked(w, rows)
     log = AccessLog.objects.get()
     assert (log.user, log.kind, log.field) == (w.users["bm_a"], AccessLog.Kind.EXPORT, "masked")
-    assert log.detail == f"batch-whitelist run={run.pk} rows=4" and log.person is None
+    assert (log.export_kind, log.row_count, log.object_type, log.object_id, log.person) == (
+        "whitelist", 4, "decisions.batchrun", str(run.pk), None,
+    )  # fmt: skip
     assert log.reason == gettext("Batch pre-credit white list")
 
 
@@ -101,7 +103,8 @@ def test_the_white_list_of_a_county_run_holds_only_the_users_persons(scored, cli
     rows = _download(client, "batch_whitelist", run.pk)
     header, data = _data_rows(rows, gettext("Village"))
     assert [r[header.index(gettext("ID number"))] for r in data] == [w.persons["b11"].id_masked]
-    assert AccessLog.objects.get().detail == f"batch-whitelist run={run.pk} rows=1"
+    log = AccessLog.objects.get()
+    assert (log.export_kind, log.row_count, log.object_id) == ("whitelist", 1, str(run.pk))
     client.force_login(w.users["hq_analyst"])
     _header, data = _data_rows(_download(client, "batch_whitelist", run.pk), gettext("Village"))
     assert len(data) == 5
@@ -128,7 +131,9 @@ def test_the_approval_sheet_lists_the_declined_with_reasons_totals_and_signature
     total = next(r for r in rows if r and r[0] == gettext("Persons"))
     assert total[4] == 2
     _assert_masked(w, rows)
-    assert AccessLog.objects.get().detail == f"batch-approval run={run.pk} village=VA2 rows=2"
+    log = AccessLog.objects.get()
+    assert (log.export_kind, log.row_count, log.object_id) == ("approval_sheet", 2, str(run.pk))
+    assert log.subject.endswith("西湖村")
 
     rows = _download(client, "batch_sheet", run.pk, "VA1")
     _header, data = _data_rows(rows, gettext("No."))
@@ -169,7 +174,7 @@ def test_unfinished_runs_and_whatifs_have_no_files(scored, client):
     from cunxin.credit.policy import CreditPolicy
 
     w = scored
-    whatif = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "county", "", draft=CreditPolicy())  # fmt: skip
+    whatif = do_start_batch_run(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "county", "", draft=CreditPolicy())  # fmt: skip
     drain()
     failed = _run(w, by="bm_a", kind="village", code="VA1")
     BatchRun.objects.filter(pk=failed.pk).update(status=BatchRun.Status.FAILED)
@@ -212,7 +217,7 @@ def test_the_access_log_says_which_run_and_village_was_exported(scored, client):
     client.force_login(w.users["bm_a"])
     _download(client, "batch_whitelist", run.pk)
     client.get(reverse("decisions:batch_sheet", args=[run.pk, "VA1"]))
-    page = client.get(reverse("pool:access_log")).content.decode()
+    page = client.get(reverse("access_log")).content.decode()
     link = reverse("decisions:batch", args=[run.pk])
     assert page.count(f'href="{link}"') == 2
     assert f"batch-whitelist run={run.pk}" not in page  # a sentence, not the machine text

@@ -16,7 +16,9 @@ from django.utils import timezone
 from conftest import SCORED_GRADES, give_scores, sign_off
 from cunxin.audit.models import AuditEvent
 from cunxin.credit.policy import Grade, from_data, to_data
-from cunxin.decisions import actions, batch
+from cunxin.decisions import batch
+from cunxin.decisions.actions import do_start_batch_run
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion, PreCredit
 from cunxin.jobs.worker import drain
 from test_browser import assert_fits_phone_width, bank, shot, sign_in  # noqa: F401
@@ -30,7 +32,7 @@ def _start(client, kind="village", **fields):
 
 
 def _run(w, by="bm_a", kind="village", code="VA1", purpose=BatchRun.Purpose.PRECREDIT, draft=None):
-    run = batch.start(w.users[by], purpose, kind, code, draft=draft)
+    run = do_start_batch_run(w.users[by], purpose, kind, code, draft=draft)
     drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
@@ -170,7 +172,7 @@ def test_a_run_wider_than_the_users_scope_shows_their_villages_only(scored, clie
 def _running(w, **fields) -> BatchRun:
     return BatchRun.objects.create(
         purpose=BatchRun.Purpose.PRECREDIT, scope_kind="village", scope_code="VA1",
-        scope_name="东湖村", policy=actions.policy_in_force(), started_by=w.users["bm_a"],
+        scope_name="东湖村", policy=credit_policy_in_force(), started_by=w.users["bm_a"],
         status=BatchRun.Status.RUNNING, started_at=timezone.now(),
         heartbeat_at=timezone.now(), done=40_000, total=100_000, **fields,
     )  # fmt: skip
@@ -235,7 +237,7 @@ def test_a_failed_run_shows_its_error(scored, client, monkeypatch):
 
 # --- what-if -----------------------------------------------------------------------------------
 def _draft_version(cap=40_000, name="draft-good-40k") -> CreditPolicyVersion:
-    in_force = from_data(actions.policy_in_force().data)
+    in_force = from_data(credit_policy_in_force().data)
     draft = dataclasses.replace(
         in_force, version=name,
         grades=tuple(Grade(g.key, g.name, cap) if g.key == "good" else g for g in in_force.grades),

@@ -157,8 +157,8 @@ def test_customer_manager_walks_from_login_to_the_access_log(live_server, bank, 
 
     # The access log has the row: who, whose, why (the page is under 更多 in the navigation).
     page.get_by_test_id("nav-more").locator("summary").click()
-    page.locator('nav a[href="/pool/access-log/"]').click()
-    page.wait_for_url(f"{base}/pool/access-log/")
+    page.locator('nav a[href="/access-log/"]').click()
+    page.wait_for_url(f"{base}/access-log/")
     rows = page.get_by_test_id("access-log").locator("tbody tr").filter(has_text="张伟")
     assert rows.count() == 1
     row = rows.first.inner_text()

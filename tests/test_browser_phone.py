@@ -148,7 +148,7 @@ def test_each_roles_navigation_and_home_fit_a_phone(live_server, phone_page, ban
     # a page of the menu opens and is marked as the page shown
     target = page.get_by_test_id("more-access-log")
     target.click()
-    page.wait_for_url(f"{base}/pool/access-log/")
+    page.wait_for_url(f"{base}/access-log/")
     assert page.locator("nav.main summary.on").count() == 1
 
 

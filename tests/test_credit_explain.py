@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cunxin.credit.decide import Applicant, Step, compile_policy
 from cunxin.credit.policy import CreditPolicy, Preset
-from cunxin.decisions.explain import explain, texts, yuan
+from cunxin.decisions.explain import explain, texts, yuan_text
 from cunxin.decisions.models import Decision
 
 WHITE = {"evaluation_color": "white", "age": 40, "person_uid": "P1"}
@@ -52,10 +52,10 @@ MIN = (
 
 
 def test_amounts_have_thousands_separators_and_the_unit():
-    assert yuan(1_234_567) == _("%(amount)s yuan") % {"amount": "1,234,567"}
-    assert "1,234,567" in yuan(1_234_567)
-    assert yuan(0) == _("%(amount)s yuan") % {"amount": "0"}
-    assert yuan(None) == _("none")
+    assert yuan_text(1_234_567) == _("%(amount)s yuan") % {"amount": "1,234,567"}
+    assert "1,234,567" in yuan_text(1_234_567)
+    assert yuan_text(0) == _("%(amount)s yuan") % {"amount": "0"}
+    assert yuan_text(None) == _("none")
 
 
 def test_it_explains_the_grade_and_its_cap():

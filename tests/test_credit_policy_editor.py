@@ -19,14 +19,10 @@ from django.utils.translation import gettext
 
 from cunxin.audit.models import AuditEvent
 from cunxin.credit.policy import DEFAULT_HARD_STOPS, CreditPolicy, Preset, from_data, to_data
-from cunxin.decisions import batch
-from cunxin.decisions.actions import policy_in_force
+from cunxin.decisions.actions import do_start_batch_run
+from cunxin.decisions.fetch import credit_policy, credit_policy_in_force
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion
-from cunxin.decisions.policy_actions import (
-    do_create_policy_version,
-    do_publish_policy_version,
-    policy_of,
-)
+from cunxin.decisions.policy_actions import do_create_policy_version, do_publish_policy_version
 from cunxin.jobs.worker import drain
 
 NOTE = "总行通知：调整一般级额度上限"
@@ -35,7 +31,7 @@ CAPS = {"top": 200_000, "excellent": 100_000, "good": 50_000, "fair": 30_000, "d
 
 @pytest.fixture
 def default(world):
-    return policy_in_force()  # the DESIGN.md defaults, stored on first use
+    return credit_policy_in_force()  # the DESIGN.md defaults, stored on first use
 
 
 def today() -> dt.date:
@@ -58,8 +54,8 @@ def create(w, base, changes=None, *, version="v2", effective_from=None, note=NOT
 
 def tried(w, version, village="VA1"):
     """A what-if of the version over a village, run by the worker's code in the test."""
-    run = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", village,
-                      draft=policy_of(version))  # fmt: skip
+    run = do_start_batch_run(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", village,
+                      draft=credit_policy(version))  # fmt: skip
     drain()
     run.refresh_from_db()
     return run
@@ -95,13 +91,13 @@ def test_a_new_version_stores_the_changes_is_in_force_today_and_is_audited(world
     assert (v2.version, v2.created_by, v2.note, v2.effective_from) == (
         "v2", world.users["hq_admin"], NOTE, today(),
     )  # fmt: skip
-    policy = policy_of(v2)
+    policy = credit_policy(v2)
     assert [g.cap_yuan for g in policy.grades] == [200_000, 100_000, 50_000, 20_000, 0]
     assert policy.preset is Preset.MEDIAN and policy.rounding_yuan == 500
     assert policy.credit_village.max_npl_ratio == 0.03
     assert policy.credit_village.min_credit_household_share == 0.70  # kept
     assert policy.hard_stops == CreditPolicy().hard_stops and policy.version == "v2"
-    assert policy_in_force() == v2
+    assert credit_policy_in_force() == v2
     default.refresh_from_db()
     assert default.data == to_data(CreditPolicy())  # the base never changes
     event = AuditEvent.objects.get(action="decisions.policy.create")
@@ -121,22 +117,22 @@ def test_a_future_version_is_scheduled_and_in_force_from_its_date(world, default
 
     v2 = create(world, default, {"rounding_yuan": 100}, effective_from=start)
 
-    assert policy_in_force() == default
-    assert policy_in_force(on=start - dt.timedelta(days=1)) == default
-    assert policy_in_force(on=start) == v2
-    assert policy_in_force(on=start + dt.timedelta(days=365)) == v2
+    assert credit_policy_in_force() == default
+    assert credit_policy_in_force(on=start - dt.timedelta(days=1)) == default
+    assert credit_policy_in_force(on=start) == v2
+    assert credit_policy_in_force(on=start + dt.timedelta(days=365)) == v2
 
 
 def test_today_is_a_valid_effective_date_and_the_newest_version_wins_the_day(world, default):
     v2 = create(world, default, {"rounding_yuan": 100})
     v3 = create(world, v2, {"rounding_yuan": 10}, version="v3")
-    assert policy_in_force() == v3
-    assert policy_of(v3).rounding_yuan == 10
+    assert credit_policy_in_force() == v3
+    assert credit_policy(v3).rounding_yuan == 10
 
 
 def test_a_decline_cap_of_zero_and_equal_caps_are_allowed(world, default):
     v2 = create(world, default, {"grades": grades(top=50_000, excellent=50_000, good=50_000)})
-    assert [g.cap_yuan for g in policy_of(v2).grades] == [50_000, 50_000, 50_000, 30_000, 0]
+    assert [g.cap_yuan for g in credit_policy(v2).grades] == [50_000, 50_000, 50_000, 30_000, 0]
 
 
 def test_a_hard_stop_can_be_turned_off_and_its_label_and_condition_edited(world, default):
@@ -146,7 +142,7 @@ def test_a_hard_stop_can_be_turned_off_and_its_label_and_condition_edited(world,
 
     v2 = create(world, default, {"hard_stops": stops})
 
-    policy = policy_of(v2)
+    policy = credit_policy(v2)
     assert "age" not in [r.id for r in policy.hard_stops]
     assert policy.hard_stops[0].label == "黑名单或灰名单客户"
     assert policy.hard_stops[0].when == "'black' in flags || 'grey' in flags"
@@ -386,7 +382,7 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
     v2 = CreditPolicyVersion.objects.get(version="v2")
     assert response.status_code == 302
     assert response.url == reverse("decisions:policy", args=[v2.pk])
-    policy = policy_of(v2)
+    policy = credit_policy(v2)
     assert [g.cap_yuan for g in policy.grades] == [200_000, 100_000, 50_000, 20_000, 0]
     assert policy.preset is Preset.SURVEY and policy.rounding_yuan == 500
     assert policy.credit_village.min_credit_household_share == 0.75
@@ -405,7 +401,7 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
     v2.refresh_from_db()
     assert v2.effective_from == start
     assert v2.published_by == world.users["hq_admin"] and v2.published_at is not None
-    assert policy_in_force() == default  # scheduled
+    assert credit_policy_in_force() == default  # scheduled
     page = client.get(response.url)
     assert page.context["status"] == "scheduled"
 
@@ -425,7 +421,7 @@ def test_a_hard_stop_turned_off_can_be_turned_on_again_from_the_form(client, wor
 
     assert response.status_code == 302
     v3 = CreditPolicyVersion.objects.get(version="v3")
-    assert policy_of(v3).hard_stops[-1].when == "age < 20"
+    assert credit_policy(v3).hard_stops[-1].when == "age < 20"
 
 
 def test_the_form_is_shown_again_with_what_was_typed_and_the_messages(client, world, default):
@@ -490,9 +486,9 @@ def test_a_version_without_a_date_is_a_draft_in_force_on_no_day(world, default):
     v2 = draft(world, default, {"rounding_yuan": 100})
 
     assert v2.effective_from is None and v2.published_at is None and v2.published_by is None
-    assert policy_of(v2).rounding_yuan == 100
-    assert policy_in_force() == default
-    assert policy_in_force(on=today() + dt.timedelta(days=10_000)) == default
+    assert credit_policy(v2).rounding_yuan == 100
+    assert credit_policy_in_force() == default
+    assert credit_policy_in_force(on=today() + dt.timedelta(days=10_000)) == default
     event = AuditEvent.objects.get(action="decisions.policy.create")
     assert event.object_id == str(v2.pk) and event.after["effective_from"] is None
 
@@ -511,8 +507,8 @@ def test_publishing_a_draft_sets_its_date_and_is_audited(world, default):
 
     v2.refresh_from_db()
     assert v2.effective_from == today() and v2.published_by == world.users["hq_admin"]
-    assert v2.published_at is not None and policy_in_force() == v2
-    assert policy_of(v2).rounding_yuan == 100  # the policy is the draft's, unchanged
+    assert v2.published_at is not None and credit_policy_in_force() == v2
+    assert credit_policy(v2).rounding_yuan == 100  # the policy is the draft's, unchanged
     event = AuditEvent.objects.get(action="decisions.policy.publish")
     assert event.object_id == str(v2.pk) and event.actor == world.users["hq_admin"]
     assert event.before == {"version": "v2", "effective_from": None}
@@ -526,7 +522,7 @@ def test_a_draft_published_for_a_later_day_is_scheduled(world, default):
 
     publish(world, v2, start)
 
-    assert policy_in_force() == default and policy_in_force(on=start) == v2
+    assert credit_policy_in_force() == default and credit_policy_in_force(on=start) == v2
 
 
 def test_a_version_is_published_once(world, default):
@@ -573,7 +569,7 @@ def test_publishing_compiles_the_policy_again(world, default):
 
     assert "undeclared reference to 'foo'" in " ".join(e.value.message_dict["__all__"])
     v2.refresh_from_db()
-    assert v2.effective_from is None and policy_in_force() == default
+    assert v2.effective_from is None and credit_policy_in_force() == default
 
 
 @pytest.mark.parametrize("key", ["hq_analyst", "bm_a", "cm_a", "evaluator", "customer", "norole"])
@@ -591,14 +587,14 @@ def test_a_whatif_over_a_draft_compares_it_and_leaves_the_policy_in_force(scored
     w = scored
     v2 = draft(w, default, {"grades": grades(good=40_000)})
 
-    run = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", "VA1",
+    run = do_start_batch_run(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", "VA1",
                       draft=from_data(v2.data))  # fmt: skip
     drain()
     run.refresh_from_db()
     assert run.status == BatchRun.Status.SUCCEEDED, run.error
     assert run.draft["version"] == "v2" and run.policy == default
     assert run.counts["before"]["amount_yuan"] - run.counts["after"]["amount_yuan"] == 10_000
-    assert policy_in_force() == default
+    assert credit_policy_in_force() == default
     v2.refresh_from_db()
     assert v2.effective_from is None
 
@@ -614,7 +610,7 @@ def test_a_whatif_over_a_draft_starts_from_the_page(client, scored, default):
 
     run = BatchRun.objects.get(purpose=BatchRun.Purpose.WHATIF)
     assert response.status_code == 302 and run.draft["version"] == "v2"
-    assert policy_in_force() == default
+    assert credit_policy_in_force() == default
     assert CreditPolicyVersion.objects.get(pk=v2.pk).effective_from is None
 
 
@@ -668,8 +664,8 @@ def test_an_hq_admin_saves_a_draft_from_the_form(client, world, default):
     v2 = CreditPolicyVersion.objects.get(version="v2")
     assert response.status_code == 302
     assert response.url == reverse("decisions:policy", args=[v2.pk])
-    assert v2.effective_from is None and policy_of(v2).rounding_yuan == 500
-    assert policy_in_force() == default
+    assert v2.effective_from is None and credit_policy(v2).rounding_yuan == 500
+    assert credit_policy_in_force() == default
 
 
 def test_an_hq_admin_publishes_a_draft_from_its_page(client, world, default):
@@ -785,7 +781,7 @@ def test_the_policy_pages_and_the_editor_fit_a_phone(live_server, phone_page, ba
     page.context.add_cookies(
         [{"name": "sessionid", "value": session_of(bank.users["hq_admin"]), "url": base}]
     )
-    create(bank, policy_in_force(), {"rounding_yuan": 100},
+    create(bank, credit_policy_in_force(), {"rounding_yuan": 100},
            effective_from=today() + dt.timedelta(days=3), note="下月起执行" * 20)  # fmt: skip
     assert page.goto(f"{base}{reverse('decisions:policies')}").status == 200
     assert page.get_by_test_id("policy-row").count() == 2
@@ -801,7 +797,9 @@ def test_the_policy_pages_and_the_editor_fit_a_phone(live_server, phone_page, ba
     assert answer.value.status == 400
     assert page.get_by_test_id("error-capacity").is_visible()
     fits()
-    v3 = draft(bank, policy_in_force(), {"rounding_yuan": 10}, version="v3", note="试算后再发布")
+    v3 = draft(
+        bank, credit_policy_in_force(), {"rounding_yuan": 10}, version="v3", note="试算后再发布"
+    )
     assert page.goto(f"{base}{reverse('decisions:policy', args=[v3.pk])}").status == 200
     assert page.get_by_test_id("whatif-link").is_visible()
     assert page.get_by_test_id("whatif-needed").is_visible()  # no what-if yet: no publishing

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from conftest import give_scores, sign_off
 from cunxin.decisions import actions
 from cunxin.decisions.explain import explain, texts
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import ACTION_LABELS, Decision, Status
 from cunxin.org.models import Role
 
@@ -329,7 +330,7 @@ def test_models_and_policies_are_named_with_local_times(client, signed):
     shown = re.sub(r'title="[^"]*"|data-model="[^"]*"', "", page)  # the id stays out of the text
     assert "2026-12-05 02:30 构建的客户池" in shown
     assert "20261204T183040Z" not in shown and "scorecard-" not in shown
-    version = actions.policy_in_force()
+    version = credit_policy_in_force()
     assert version.effective_from == timezone.localdate()  # not 2000-01-01
     assert version.label == f"默认政策（{timezone.localdate():%Y-%m-%d} 起生效）"
     policies = client.get(reverse("decisions:policies")).content.decode()

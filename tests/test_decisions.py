@@ -14,6 +14,7 @@ from django.utils import timezone
 from conftest import SCORED_GRADES, give_scores, sign_off
 from cunxin.audit.models import AuditEvent
 from cunxin.decisions import actions
+from cunxin.decisions.fetch import age_on, applicant_for
 from cunxin.decisions.models import Decision, Status
 from cunxin.visits.models import Visit, VisitMember, VisitTask
 
@@ -29,7 +30,7 @@ def signed(village, project):
 @pytest.mark.django_db
 def test_the_inputs_come_from_the_signed_off_evaluation_and_the_visit(signed):
     w = signed
-    applicant, sources = actions.applicant_for(w.persons["a12"], dt.date(2026, 11, 29))
+    applicant, sources = applicant_for(w.persons["a12"], dt.date(2026, 11, 29))
     # 李芳, born 1982-02-02: 44 on 2026-11-29 (from the ID number, not the year alone)
     assert applicant.age == 44
     assert (applicant.evaluation_color, applicant.evaluation_yuan) == ("white", 50_000)
@@ -42,7 +43,7 @@ def test_the_inputs_come_from_the_signed_off_evaluation_and_the_visit(signed):
     VisitMember.objects.create(visit=visit, person=w.persons["a12"], confirmed=True,
                                survey_amount_yuan=20_000, before={"color": "white"},
                                after={"color": "grey", "amount_yuan": 15_000})  # fmt: skip
-    applicant, sources = actions.applicant_for(w.persons["a12"], dt.date(2026, 11, 29))
+    applicant, sources = applicant_for(w.persons["a12"], dt.date(2026, 11, 29))
     assert (applicant.evaluation_color, applicant.evaluation_yuan) == ("grey", 15_000)
     assert applicant.survey_yuan == 20_000 and sources["evaluation_corrected_at_visit"]
 
@@ -50,8 +51,8 @@ def test_the_inputs_come_from_the_signed_off_evaluation_and_the_visit(signed):
 @pytest.mark.django_db
 def test_age_counts_the_birthday(signed):
     person = signed.persons["a12"]  # born 1982-02-02
-    assert actions.age_on(person, dt.date(2027, 2, 1)) == 44
-    assert actions.age_on(person, dt.date(2027, 2, 2)) == 45
+    assert age_on(person, dt.date(2027, 2, 1)) == 44
+    assert age_on(person, dt.date(2027, 2, 2)) == 45
 
 
 @pytest.mark.django_db

@@ -21,7 +21,11 @@ from cunxin.evaluation.policy_actions import (
     do_move_project_policy,
     do_new_policy_version,
     parse_items,
-    policy_in_force,
+)
+from cunxin.evaluation.versions import (
+    default_policy_version,
+    evaluation_policy,
+    evaluation_policy_in_force,
 )
 
 NOTE = "县联社通知：提高验收比例"
@@ -29,7 +33,7 @@ NOTE = "县联社通知：提高验收比例"
 
 @pytest.fixture
 def default(db):
-    return actions.default_policy_version()
+    return default_policy_version()
 
 
 def new_version(w, based_on, note=NOTE, **data):
@@ -99,8 +103,8 @@ def test_it_refuses_a_copy_of_the_version_in_force(world, default):
     v2 = new_version(world, default, qa_share=0.1)
     # an older version issued again is a new version, in force
     v3 = new_version(world, v2, qa_share=0.05)
-    assert v3.version == "v3" and policy_in_force() == v3
-    assert actions.policy_of(v3) == dataclasses.replace(actions.policy_of(default), version="v3")
+    assert v3.version == "v3" and evaluation_policy_in_force() == v3
+    assert evaluation_policy(v3) == dataclasses.replace(evaluation_policy(default), version="v3")
 
 
 def test_only_hq_admins_create_versions(world, default):
@@ -122,14 +126,14 @@ def test_parse_items_reads_key_label_lines_with_either_colon():
 
 # --- versions ------------------------------------------------------------------------------
 def test_a_new_version_is_in_force_stores_every_setting_and_is_audited(world, default):
-    assert policy_in_force() == default
+    assert evaluation_policy_in_force() == default
     items = [("idle", "游手好闲"), ("usury", "放高利贷")]
 
     v2 = new_version(world, default, negative_items=items, qa_share=0.1, amount_rule="min")
 
     assert (v2.version, v2.created_by) == ("v2", world.users["hq_admin"])
-    assert policy_in_force() == v2
-    policy = actions.policy_of(v2)
+    assert evaluation_policy_in_force() == v2
+    policy = evaluation_policy(v2)
     assert policy.negative_items == dict(items) and policy.qa_share == 0.1
     assert policy.amount_rule == "min" and policy.graded_items == EvaluationPolicy().graded_items
     event = AuditEvent.objects.get(action="evaluation.policy.create")
@@ -145,10 +149,10 @@ def test_the_order_of_the_negative_items_is_kept(world, default):
     items = [("zz_last_key_first", "甲"), ("a", "乙"), ("mid", "丙")]
     v2 = new_version(world, default, negative_items=items)
     v2.refresh_from_db()
-    assert list(actions.policy_of(v2).negative_items) == ["zz_last_key_first", "a", "mid"]
+    assert list(evaluation_policy(v2).negative_items) == ["zz_last_key_first", "a", "mid"]
     # a version that only reorders the items is a change
     v3 = new_version(world, v2, negative_items=list(reversed(items)))
-    assert next(iter(actions.policy_of(v3).negative_items)) == "mid"
+    assert next(iter(evaluation_policy(v3).negative_items)) == "mid"
 
 
 def test_a_new_version_changes_no_version_and_no_project(world, project):
@@ -160,7 +164,7 @@ def test_a_new_version_changes_no_version_and_no_project(world, project):
     project.refresh_from_db()
     started_with.refresh_from_db()
     assert project.policy == started_with and started_with.data == data_before
-    assert actions.policy_of(project.policy).min_valid_reviews == 2
+    assert evaluation_policy(project.policy).min_valid_reviews == 2
 
 
 # --- moving a project ------------------------------------------------------------------------
@@ -269,7 +273,7 @@ def test_an_hq_admin_creates_a_version_from_the_form(client, world, default):
     assert response.status_code == 302 and response.url == reverse(
         "evaluation:policy", args=[v2.pk]
     )
-    policy = actions.policy_of(v2)
+    policy = evaluation_policy(v2)
     assert len(policy.negative_items) == 14 and policy.negative_items["usury"] == "放高利贷"
     assert policy.qa_share == 0.08 and policy.black_share == 0.5
     assert policy.conflicting_relations == EvaluationPolicy().conflicting_relations

@@ -30,6 +30,7 @@ from cunxin.evaluation.models import (
     Round,
     RoundKind,
 )
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.org.models import Assignment, Role, Staff
 from world import PASSWORD
 
@@ -153,7 +154,7 @@ def test_it_draws_the_policy_share_rounded_up(project, village):
 def test_it_draws_with_the_given_random_generator(project, village):
     w = village
     rnd = _reviewed_round(w, project)
-    policy = replace(actions.policy_of(project.policy), qa_share=0.4)
+    policy = replace(evaluation_policy(project.policy), qa_share=0.4)
     submitted = sorted(
         Review.objects.filter(round=rnd, status=ReviewStatus.SUBMITTED).values_list("pk", flat=True)
     )

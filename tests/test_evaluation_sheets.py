@@ -23,6 +23,7 @@ from django.utils.html import escape
 from cunxin.audit.models import AuditEvent
 from cunxin.evaluation import actions, sheets
 from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, RoundKind, Source
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.pool.models import AccessLog, Person
 from world import make_person
@@ -138,7 +139,7 @@ def test_it_exports_one_row_per_living_household_member_masked_for_evaluators(
         assert number not in everything and (phone is None or phone not in everything)
         assert number[1:-1] not in everything
     # the columns to fill in follow the project's policy
-    policy = actions.policy_of(project.policy)
+    policy = evaluation_policy(project.policy)
     assert [k for k in keys if k.startswith("neg:")] == [f"neg:{i}" for i in policy.negative_items]
     assert [k for k in keys if k.startswith("grade:")] == [f"grade:{i}" for i in policy.graded_items]  # fmt: skip
     assert keys[-1] == "amount" and all(r["knows"] is None for r in rows)
@@ -152,7 +153,7 @@ def test_it_freezes_the_header_and_explains_the_sheet_on_a_second_one(client, vi
     assert sheet.freeze_panes == "F2"  # the header row and who the row is about
     assert sheet.protection.sheet is True
     instructions = " ".join(str(c) for row in help_sheet.iter_rows(values_only=True) for c in row if c)  # fmt: skip
-    for label in actions.policy_of(project.policy).negative_items.values():
+    for label in evaluation_policy(project.policy).negative_items.values():
         assert label in instructions
     assert "ev4" in instructions  # whose sheet it is
     assert book[sheets.META_SHEET].sheet_state == "veryHidden"
@@ -222,9 +223,12 @@ def test_the_export_is_access_logged(client, village, project, rnd):
     assert (log.user, log.kind, log.person, log.field) == (
         village.users["cm_a"], AccessLog.Kind.EXPORT, None, "masked",
     )  # fmt: skip
-    assert log.detail == f"evaluation-sheet project={project.pk} member={member.pk} rows=4"
+    assert (log.export_kind, log.row_count, log.subject, log.object_type, log.object_id) == (
+        "evaluation_sheet", 4, f"{project.village} · {member.staff.display_name}",
+        "evaluation.project", str(project.pk),
+    )  # fmt: skip
     # the access-log page says it in words: whose sheet, which village, how many rows
-    page = client.get(reverse("pool:access_log")).content.decode()
+    page = client.get(reverse("access_log")).content.decode()
     assert (
         "evaluation-sheet project=" not in page and "ev4" in page and str(project.village) in page
     )

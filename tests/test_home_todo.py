@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from conftest import SCORED_GRADES, give_scores, run_first_round, sign_off
 from cunxin.decisions import actions as decision_actions
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import BatchRun, Decision, Status
 from cunxin.evaluation import actions
 from cunxin.evaluation.models import Round, RoundKind
@@ -145,7 +146,7 @@ def test_a_branch_manager_sees_rounds_to_close_and_to_sign_off(village, project,
 def _run(w, status, kind="village", code="VA1", purpose=BatchRun.Purpose.PRECREDIT, minutes=0):
     run = BatchRun.objects.create(
         purpose=purpose, scope_kind=kind, scope_code=code, scope_name=code,
-        policy=decision_actions.policy_in_force(), started_by=w.users["hq_admin"], status=status,
+        policy=credit_policy_in_force(), started_by=w.users["hq_admin"], status=status,
     )  # fmt: skip
     BatchRun.objects.filter(pk=run.pk).update(
         created_at=timezone.now() - timezone.timedelta(minutes=60 - minutes)

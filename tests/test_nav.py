@@ -76,7 +76,7 @@ def test_the_page_shown_is_marked_in_the_bar_or_on_more(as_user):
     assert re.search(r'href="/credit/decisions/" class="on" aria-current="page"', html)
     assert "<summary>" in html  # 更多 is not marked: the page is on the bar
 
-    html = client.get("/pool/access-log/").content.decode()  # in the menu only
+    html = client.get("/access-log/").content.decode()  # in the menu only
     assert '<summary class="on">' in html
 
 

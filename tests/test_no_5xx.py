@@ -37,6 +37,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 
+from cunxin.evaluation.versions import evaluation_policy_in_force
 from cunxin.org.models import Role, Staff
 from cunxin.pool.models import Segment
 
@@ -319,7 +320,7 @@ GET_ONLY: dict[str, tuple[str, ...]] = {
     "evaluation:qa_photo": ("qa:VA2",), "evaluation:qa_signature": ("qa:VA2",),
     "password_change_done": (), "pool:villages": (), "pool:household": ("Ha1",),
     "pool:person": ("Pa11",), "pool:photo": ("Pa11",), "pool:segment": ("segment",),
-    "pool:segment_export": ("segment",), "pool:access_log": (), "pool:publish_runs": (),
+    "pool:segment_export": ("segment",), "access_log": (), "pool:publish_runs": (),
     "audit": (), "org:staff": ("staff:cm_a",), "visits:tasks": (),
     "visits:photo": ("task:Ha2", "1"),
     "visits:project": ("project:VA2",), "decisions:list": (), "decisions:api_decision": ("decision",),
@@ -384,7 +385,8 @@ def build(w) -> None:
     VB1: its first round closed, the re-review open. Policy versions to choose from."""
     from conftest import add_evaluation_village, give_scores
     from cunxin.credit.policy import from_data
-    from cunxin.decisions.actions import do_propose, policy_in_force
+    from cunxin.decisions.actions import do_propose
+    from cunxin.decisions.fetch import credit_policy_in_force
     from cunxin.decisions.policy_actions import do_create_policy_version
     from cunxin.evaluation import actions, policy_actions
     from cunxin.evaluation.models import QaCheck, RoundKind
@@ -418,13 +420,13 @@ def build(w) -> None:
     for member in va1.panel.select_related("staff__user"):
         refs[f"member:{member.staff.user.username}"] = str(member.pk)
     # policy versions: the evaluation's in force and a second one; a credit draft
-    in_force = policy_actions.policy_in_force()
+    in_force = evaluation_policy_in_force()
     refs["evaluation_policy"] = str(in_force.pk)
     second = policy_actions.do_new_policy_version(
         w.users["hq_admin"], in_force, {"min_valid_reviews": 3}, "第二版"
     )
     refs["evaluation_policy_2"] = str(second.pk)
-    credit = policy_in_force()
+    credit = credit_policy_in_force()
     refs["credit_policy"] = str(credit.pk)
     draft = do_create_policy_version(w.users["hq_admin"], credit, {}, "v2", None, "草稿")
     assert from_data(draft.data)

@@ -17,8 +17,9 @@ from django.utils import timezone
 from conftest import give_scores, sign_off
 from cunxin.credit.decide import Applicant, PolicyError, compile_policy
 from cunxin.credit.policy import CreditPolicy, Rule, to_data
-from cunxin.decisions import batch, policy_errors
-from cunxin.decisions.actions import policy_in_force
+from cunxin.decisions import policy_errors
+from cunxin.decisions.actions import do_start_batch_run
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, Decision
 from cunxin.decisions.policy_actions import (
     do_create_policy_version,
@@ -135,7 +136,7 @@ def test_proposing_under_a_failing_policy_is_refused_with_the_page_not_a_500(cli
 def test_a_batch_under_a_failing_policy_fails_with_the_reason_in_words(signed):
     in_force(CreditPolicy(version="budget", capacity=BUDGET))
 
-    run = batch.start(signed.users["hq_admin"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+    run = do_start_batch_run(signed.users["hq_admin"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
     drain()
 
     run.refresh_from_db()
@@ -147,14 +148,14 @@ def draft_of(w, policy: CreditPolicy, name: str = "v2") -> CreditPolicyVersion:
     data = to_data(policy)
     changes = {k: v for k, v in data.items() if k != "version"}
     return do_create_policy_version(
-        w.users["hq_admin"], policy_in_force(), changes, name, None, "试算后发布"
+        w.users["hq_admin"], credit_policy_in_force(), changes, name, None, "试算后发布"
     )
 
 
 def whatif(w, version: CreditPolicyVersion, village: str = "VA1") -> BatchRun:
     from cunxin.credit.policy import from_data
 
-    run = batch.start(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", village,
+    run = do_start_batch_run(w.users["hq_admin"], BatchRun.Purpose.WHATIF, "village", village,
                       draft=from_data(version.data))  # fmt: skip
     drain()
     run.refresh_from_db()
@@ -189,7 +190,7 @@ def test_a_draft_is_published_only_after_a_whatif_without_errors(signed):
     assert whatif(w, v2).status == BatchRun.Status.SUCCEEDED
     assert whatif_passed(v2)
     do_publish_policy_version(w.users["hq_admin"], v2, timezone.localdate())
-    assert policy_in_force() == v2
+    assert credit_policy_in_force() == v2
 
 
 @pytest.mark.django_db
@@ -213,7 +214,7 @@ def test_a_new_version_with_a_date_is_refused_it_is_saved_as_a_draft_first(signe
 
     with pytest.raises(ValidationError) as e:
         do_create_policy_version(
-            signed.users["hq_admin"], policy_in_force(), {"rounding_yuan": 500}, "v2",
+            signed.users["hq_admin"], credit_policy_in_force(), {"rounding_yuan": 500}, "v2",
             timezone.localdate() + dt.timedelta(days=1), "明天起",
         )  # fmt: skip
 
@@ -225,7 +226,7 @@ def test_a_new_version_with_a_date_is_refused_it_is_saved_as_a_draft_first(signe
 def test_the_editor_explains_a_typo_in_chinese_with_the_compilers_text(client, signed):
     w = signed
     client.force_login(w.users["hq_admin"])
-    base = policy_in_force()
+    base = credit_policy_in_force()
     url = reverse("decisions:policy", args=[base.pk])
     form = client.get(url).context["form"]
     from test_credit_policy_editor import form_post

@@ -24,8 +24,9 @@ from cunxin.audit.models import AuditEvent
 from cunxin.datapool.sources import SOURCES
 from cunxin.org.models import Staff
 from cunxin.pool import actions, views
+from cunxin.pool.labels import SOURCE_LABELS, member_class, member_color
 from cunxin.pool.models import AccessLog, Person, RiskFlag, Segment
-from cunxin.project.templatetags.cunxin import SOURCE_LABELS, member_class, member_color, yuan
+from cunxin.project.templatetags.cunxin import fen_as_yuan
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}  # messages asserted in their source language
@@ -342,7 +343,7 @@ def test_it_shows_amounts_with_their_unit_and_unknown_ones_without(as_user):
     assert "<dd>12,345.67 元 " in html  # deposits
     assert "<dd>—</dd>" in html  # household income: unknown
     assert "— 元" not in html
-    assert yuan(None) == "—"
+    assert fen_as_yuan(None) == "—"
 
 
 def test_it_draws_the_relationship_graph_masking_relatives_outside_scope(as_user):
@@ -461,7 +462,7 @@ def test_it_forbids_caching_any_page_for_a_signed_in_user(as_user, world):
         reverse("pool:household", args=["Ha1"]), reverse("pool:person", args=["Pa11"]),
         reverse("pool:photo", args=["Pa11"]), reveal_url("Pa11", "phone"),
         reverse("pool:segments"), reverse("pool:segment", args=[segment.pk]),
-        reverse("pool:segment_export", args=[segment.pk]), reverse("pool:access_log"),
+        reverse("pool:segment_export", args=[segment.pk]), reverse("access_log"),
         reverse("pool:publish_runs"), reverse("audit"), reverse("org:staff_list"),
         reverse("org:staff", args=[world.users["cm_a"].staff.pk]),
     ]  # fmt: skip
@@ -568,7 +569,11 @@ def test_it_exports_the_segment_masked_within_scope_and_logs_it(as_user, world, 
     assert ids == {world.persons[k].id_masked for k in ("a11", "a12", "a21")}
     log = AccessLog.objects.get()
     assert (log.user, log.kind, log.person) == (world.users["cm_a"], AccessLog.Kind.EXPORT, None)
-    assert log.detail == f"segment={everyone_segment.pk} rows=3"
+    assert (log.export_kind, log.row_count, log.object_id) == (
+        "segment",
+        3,
+        str(everyone_segment.pk),
+    )
 
 
 def test_it_exports_text_that_looks_like_a_formula_or_a_link_as_text(as_user, world):
@@ -592,21 +597,33 @@ def test_the_access_log_tells_what_was_exported_and_revealed(as_user, world, eve
     client.get(reverse("pool:segment_export", args=[everyone_segment.pk]))
     client.post(reveal_url("Pa11", "phone"), {"reason": "visit"})
 
-    html = client.get(reverse("pool:access_log")).content.decode()
+    html = client.get(reverse("access_log")).content.decode()
 
-    assert "分群“31-45岁”：3 条记录" in html
+    link = reverse("pool:segment", args=[everyone_segment.pk])
+    assert f'<a href="{link}" data-testid="export">分群导出：31-45岁，3 条记录</a>' in html
     assert ">脱敏数据<" in html and ">手机号<" in html
     assert ">masked<" not in html and ">phone<" not in html
-    pk = everyone_segment.pk
     everyone_segment.delete()
-    html = client.get(reverse("pool:access_log")).content.decode()
-    assert f"已删除的分群 #{pk}：3 条记录" in html
+    html = client.get(reverse("access_log")).content.decode()
+    assert "分群导出：31-45岁，3 条记录 （已删除）" in html and f'href="{link}"' not in html
 
 
-def test_it_reads_the_detail_of_export_rows():
-    assert actions.export_detail("segment=7 rows=12") == {"segment": 7, "rows": 12}
-    assert actions.export_detail("segment 7 青年: 12 rows") is None  # no release wrote it
-    assert actions.export_detail("something else") is None
+def test_an_export_row_is_typed_and_chained(as_user, world, everyone_segment):
+    """What was exported is fields of the row (no machine text parsed back), and the
+    row's hash covers them: a changed subject breaks the access log's chain."""
+    from cunxin.pool.models import verify_access_log
+
+    as_user("cm_a").get(reverse("pool:segment_export", args=[everyone_segment.pk]))
+    row = AccessLog.objects.get(kind=AccessLog.Kind.EXPORT)
+    assert (row.export_kind, row.row_count, row.subject, row.object_type, row.object_id) == (
+        "segment", 3, "31-45岁", "pool.segment", str(everyone_segment.pk),
+    )  # fmt: skip
+    assert row.detail == "" and verify_access_log().ok
+    assert row.chain_payload()[-5:] == ["segment", 3, "31-45岁", "pool.segment", str(everyone_segment.pk)]  # fmt: skip
+    with pytest.raises(ValueError):
+        actions.do_log_export(
+            world.users["cm_a"], actions.Export("bogus", 1, "x", everyone_segment)
+        )
 
 
 def log_rows(world) -> None:
@@ -632,7 +649,7 @@ def log_rows(world) -> None:
 def test_the_access_log_shows_each_role_what_its_scope_allows(as_user, world, key, expected):
     log_rows(world)
 
-    response = as_user(key).get(reverse("pool:access_log"))
+    response = as_user(key).get(reverse("access_log"))
 
     assert {row.user.username for row in response.context["page"].object_list} == expected
 
@@ -641,7 +658,7 @@ def test_a_branch_manager_without_a_branch_sees_no_access_log_rows(as_user, worl
     log_rows(world)
     Staff.objects.filter(user=world.users["bm_a"]).update(branch=None)
 
-    response = as_user("bm_a").get(reverse("pool:access_log"))
+    response = as_user("bm_a").get(reverse("access_log"))
 
     # not the rows of every user without a branch (HQ's): branch_id=None is IS NULL
     assert list(response.context["page"].object_list) == []

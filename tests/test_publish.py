@@ -354,9 +354,10 @@ def test_the_first_publish_restores_every_index_and_foreign_key(postgres_db, sma
 @pytest.mark.django_db
 def test_a_queued_publish_is_run_by_the_worker(small_pool):
     from cunxin.jobs.worker import drain
-    from cunxin.pool.publish import TABLES, queue
+    from cunxin.pool.actions import do_queue_publish
+    from cunxin.pool.publish import TABLES
 
-    run = queue(small_pool, by="ops")
+    run = do_queue_publish(small_pool, by="ops")
     assert run.status == PublishRun.Status.QUEUED and run.task_id and run.started_at is None
     assert drain() == 1
     run.refresh_from_db()
@@ -369,11 +370,11 @@ def test_a_queued_publish_is_run_by_the_worker(small_pool):
 @pytest.mark.django_db
 def test_a_queued_publish_of_a_folder_gone_meanwhile_fails_with_the_reason(small_pool, tmp_path):
     from cunxin.jobs.worker import drain
-    from cunxin.pool.publish import queue
+    from cunxin.pool.actions import do_queue_publish
 
     copy = tmp_path / "pool"
     shutil.copytree(small_pool, copy)
-    run = queue(copy, by="ops")
+    run = do_queue_publish(copy, by="ops")
     (copy / "manifest.json").unlink()
     drain()
     run.refresh_from_db()

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from conftest import give_scores, sign_off
 from cunxin.credit.policy import CreditVillageCriteria
-from cunxin.decisions import actions, batch
+from cunxin.decisions.actions import do_start_batch_run
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import BatchRun
 from cunxin.decisions.ratings import (
     borrower_counts,
@@ -115,7 +116,7 @@ def test_borrowers_are_counted_from_the_profiles_of_living_persons(village):
 def _summary_run(w, kind, code, finished, villages, status=BatchRun.Status.SUCCEEDED):
     return BatchRun.objects.create(
         purpose=BatchRun.Purpose.PRECREDIT, scope_kind=kind, scope_code=code, scope_name=code,
-        policy=actions.policy_in_force(), started_by=w.users["hq_admin"], status=status,
+        policy=credit_policy_in_force(), started_by=w.users["hq_admin"], status=status,
         finished_at=finished, summary={"villages": {
             c: {"persons": h * 2, "households": h, "granted_persons": cr, "granted_households": cr,
                 "amount_yuan": cr * 10_000, "credit_households": cr}
@@ -144,10 +145,10 @@ def test_the_latest_finished_run_covering_the_village_counts(world):
     villages = list(Village.objects.order_by("code"))
     runs = latest_runs(villages)
 
-    assert runs["VA1"][0].pk == village_run.pk and runs["VA1"][1]["credit_households"] == 8
-    assert runs["VA2"][1]["credit_households"] == 3  # branch A's, the latest covering VA2
+    assert runs["VA1"][0].pk == village_run.pk and runs["VA1"][1].credit_households == 8
+    assert runs["VA2"][1].credit_households == 3  # branch A's, the latest covering VA2
     assert runs["VA2"][0].pk != va2.pk
-    assert runs["VB1"][1]["credit_households"] == 4  # branch B's run beats the county's
+    assert runs["VB1"][1].credit_households == 4  # branch B's run beats the county's
     assert county.pk not in {r.pk for r, _c in runs.values()}
 
 
@@ -177,7 +178,7 @@ def test_a_real_run_rates_its_village(village, project):
     w = village
     sign_off(w, project)
     give_scores(w, {"a11": "excellent", "a12": "good", "a41": "good", "a51": "fair"})
-    run = batch.start(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+    run = do_start_batch_run(w.users["bm_a"], BatchRun.Purpose.PRECREDIT, "village", "VA1")
     drain()
     run.refresh_from_db()
     [rating] = village_ratings([w.villages["VA1"]], DEFAULT)

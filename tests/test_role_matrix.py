@@ -234,8 +234,8 @@ ROWS = [
     Row("pool:segment_delete", ("segment",), "post", staff(403, hq_admin=302, cm_a=302)),
     Row("pool:segment_delete", ("missing",), "post", staff(404)),
     Row("pool:segment_delete", ("segment",), "get", everyone(405)),
-    Row("pool:access_log", (), "get", staff(200)),
-    Row("pool:access_log", (), "post", everyone(405)),
+    Row("access_log", (), "get", staff(200)),
+    Row("access_log", (), "post", everyone(405)),
     Row("pool:publish_runs", (), "get", hq_only()),
     Row("pool:publish_runs", (), "post", everyone(405)),
     # publishing from the page: HQ admins (the analyst reads: 403); no folder configured in

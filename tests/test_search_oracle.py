@@ -167,7 +167,7 @@ def test_a_full_id_search_by_a_customer_manager_is_logged_as_a_search(as_user, w
     row = AccessLog.objects.get(user=world.users["cm_a"])
     assert (row.kind, row.person_id, row.field) == ("search", "Pa12", "id_number")
     assert row.reason == "按完整号码检索"
-    log = client.get(reverse("pool:access_log")).content.decode()
+    log = client.get(reverse("access_log")).content.decode()
     assert "按完整号码检索" in log and "李芳" in log
 
 

@@ -19,17 +19,20 @@ from django_tasks_db.models import DBTaskResult
 from conftest import start_worker, stop_worker, wait_for, worker_env
 from cunxin.audit.models import AuditEvent
 from cunxin.decisions import batch
+from cunxin.decisions.actions import do_rerun_batch_run, do_start_batch_run
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.jobs import schedule
 from cunxin.jobs.models import ScheduledJob, WorkerProcess
-from cunxin.jobs.tasks import sweep_runs
-from cunxin.jobs.worker import drain, register
+from cunxin.jobs.processes import register
+from cunxin.jobs.sweep import sweep_runs
+from cunxin.jobs.worker import drain
 
 TESTS = Path(__file__).resolve().parent
 
 
 def _start(w, by="bm_a"):
-    return batch.start(w.users[by], BatchRun.Purpose.PRECREDIT, "village", "VA1")
+    return do_start_batch_run(w.users[by], BatchRun.Purpose.PRECREDIT, "village", "VA1")
 
 
 def _stale(worker: WorkerProcess) -> None:
@@ -65,7 +68,7 @@ def test_a_task_of_an_earlier_attempt_changes_nothing(scored):
     run = _start(w)
     BatchRun.objects.filter(pk=run.pk).update(status=BatchRun.Status.INTERRUPTED)
     run.refresh_from_db()
-    batch.rerun(w.users["bm_a"], run)
+    do_rerun_batch_run(w.users["bm_a"], run)
     assert DBTaskResult.objects.filter(status="READY").count() == 2  # attempt 1's and 2's
 
     assert drain() == 2
@@ -104,11 +107,9 @@ def test_a_run_queued_again_while_it_runs_keeps_none_of_the_old_attempts_rows(sc
 
 # --- the sweep ---------------------------------------------------------------------------------
 def _running(w, worker: WorkerProcess | None, **fields) -> BatchRun:
-    from cunxin.decisions.actions import policy_in_force
-
     return BatchRun.objects.create(
         purpose=BatchRun.Purpose.PRECREDIT, scope_kind="village", scope_code="VA1",
-        scope_name="东湖村", policy=policy_in_force(), started_by=w.users["bm_a"],
+        scope_name="东湖村", policy=credit_policy_in_force(), started_by=w.users["bm_a"],
         status=BatchRun.Status.RUNNING, started_at=timezone.now(),
         worker_id=worker.worker_id if worker else "", **fields,
     )  # fmt: skip
@@ -182,9 +183,9 @@ def test_a_succeeded_run_cannot_be_run_again(scored):
     drain()
     run.refresh_from_db()
     with pytest.raises(ValidationError):
-        batch.rerun(scored.users["bm_a"], run)
+        do_rerun_batch_run(scored.users["bm_a"], run)
     with pytest.raises(PermissionDenied):
-        batch.rerun(scored.users["cm_a"], run)
+        do_rerun_batch_run(scored.users["cm_a"], run)
 
 
 # --- periodic jobs -----------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def test_a_killed_workers_run_is_interrupted_by_the_next_worker_and_runs_again(
         ).exists()
         stalled = DBTaskResult.objects.filter(id=run.task_id)
         wait_for(lambda: stalled.get().status == "FAILED", second, "the killed task to be failed")
-        batch.rerun(w.users["bm_a"], run_row.get())
+        do_rerun_batch_run(w.users["bm_a"], run_row.get())
         wait_for(lambda: run_row.get().status == BatchRun.Status.SUCCEEDED, second, "the rerun")
         done = run_row.get()
         assert done.attempt == 2 and done.worker_id != run.worker_id

@@ -212,9 +212,9 @@ def pool_publish(pool_dir: Path, by: str | None, queued: bool) -> None:
     django_setup()
     _require_migrated()
     if queued:
-        from cunxin.pool.publish import queue
+        from cunxin.pool.actions import do_queue_publish
 
-        run = queue(pool_dir, by=by or getpass.getuser())
+        run = do_queue_publish(pool_dir, by=by or getpass.getuser())
         click.echo(f"queued publish run {run.pk} of {run.pool_dir} for `cunxin worker`")
         return
     click.echo(_publish(pool_dir, by))

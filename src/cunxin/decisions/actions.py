@@ -1,11 +1,13 @@
-"""Decisions and their approval (maker-checker). Every change is audited in the same
-transaction; the state machine is `models.TRANSITIONS` and is checked under a row lock,
-so two approvals at once resolve to one."""
+"""The credit stage's state changes: decisions and their approval (maker-checker; the
+state machine is `models.TRANSITIONS`, checked under a row lock, so two approvals at once
+resolve to one) and batch pre-credit / what-if runs (queued with their task for the
+worker, run again after an interruption). Every change is audited in the same
+transaction; each action checks its capability function, which the views and the
+templates ask too."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -13,17 +15,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
-from cunxin.credit.decide import Applicant, compile_policy
+from cunxin.credit.decide import compile_policy
 from cunxin.credit.policy import CreditPolicy, from_data, to_data
-from cunxin.decisions.inputs import exact_age, load, scope_where
+from cunxin.decisions import batch
+from cunxin.decisions.fetch import active_model, applicant_for, credit_policy_in_force
 from cunxin.decisions.models import (
     ACTION_LABELS,
     OPEN,
     TRANSITIONS,
-    CreditPolicyVersion,
+    BatchRun,
     Decision,
-    ModelVersion,
+    PreCredit,
 )
+from cunxin.decisions.tasks import run_batch
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
 from cunxin.pool.models import Person
@@ -31,49 +35,6 @@ from cunxin.pool.models import Person
 
 class InvalidTransition(ValidationError):
     """The decision is not in a state the action starts from (HTTP 409 in the API)."""
-
-
-# --- the policy in force -------------------------------------------------------------------
-def policy_in_force(on: dt.date | None = None) -> CreditPolicyVersion:
-    """The newest version effective on `on` (today); at first the DESIGN.md §5 defaults,
-    stored on first use as in force from that day (the day the bank started with them).
-    Before that day nothing else was in force either, so the defaults answer for it."""
-    on = on or timezone.localdate()
-    version = CreditPolicyVersion.objects.filter(effective_from__lte=on).first()
-    if version is None:
-        default = CreditPolicy()
-        version, _created = CreditPolicyVersion.objects.get_or_create(
-            version=default.version,
-            defaults={"data": to_data(default), "effective_from": timezone.localdate()},
-        )
-    return version
-
-
-# --- the inputs of a decision ----------------------------------------------------------------
-def age_on(person: Person, on: dt.date) -> int | None:
-    """Exact age from the ID number's date of birth (decrypted for the computation only,
-    never shown); the year of birth when the number is missing."""
-    return exact_age(person.id_number(), person.birth_year, on)
-
-
-def active_model() -> ModelVersion | None:
-    return ModelVersion.objects.filter(active=True).first()
-
-
-def applicant_for(person: Person, on: dt.date | None = None) -> tuple[Applicant, dict]:
-    """The person's inputs (`cunxin.decisions.inputs`) with the exact age. Returns the
-    applicant and where each input came from (for the trace)."""
-    on = on or timezone.localdate()
-    model = active_model()
-    where, params = scope_where("person", person.uid)
-    (found,) = load(where, params, on, model_pk=model.pk if model else None)
-    applicant = replace(found.applicant, age=age_on(person, on) or 0)
-    sources = {
-        **found.sources,
-        "model": model.model_id if model else None,
-        "model_version": model.pk if model else None,
-    }
-    return applicant, sources
 
 
 # --- capabilities: maker and checker (DESIGN.md §1) -----------------------------------------
@@ -119,7 +80,7 @@ def do_propose(actor, person: Person) -> Decision:
     scope = scope_for(actor)
     if not may_propose(scope, person):
         raise PermissionDenied
-    version = policy_in_force()
+    version = credit_policy_in_force()
     applicant, sources = applicant_for(person)
     d = compile_policy(from_data(version.data)).decide(applicant)
     if d.final_yuan <= 0:
@@ -191,3 +152,82 @@ def do_transition(actor, decision: Decision, action: str, reason: str = "") -> D
         record(actor, f"decisions.decision.{action}", decision, before=before,
                after={"status": leads_to, "reason": decision.reason})  # fmt: skip
     return decision
+
+
+# --- batch pre-credit and what-if runs (the worker runs them: decisions.tasks) ----------
+def may_start_batch_run(actor, purpose: str, kind: str, code: str) -> bool:
+    """Pre-credit: an HQ admin anywhere, a branch manager in their branch. What-if: HQ
+    admins (the policy is theirs)."""
+    scope = scope_for(actor)
+    if scope.role == Role.HQ_ADMIN:
+        return True
+    if purpose != BatchRun.Purpose.PRECREDIT or scope.role != Role.BRANCH_MANAGER:
+        return False
+    if kind == BatchRun.ScopeKind.BRANCH:
+        return code == scope.branch_id
+    return kind == BatchRun.ScopeKind.VILLAGE and scope.villages().filter(code=code).exists()
+
+
+def do_start_batch_run(
+    actor, purpose: str, kind: str, code: str = "", draft: CreditPolicy | None = None
+) -> BatchRun:
+    """Queue a run (audited): the run row and its task commit together, so a run is never
+    without its task nor a task without its run."""
+    if kind not in BatchRun.ScopeKind.values:
+        raise ValidationError(_("Choose a village, a branch or the county."))
+    code = "" if kind == BatchRun.ScopeKind.COUNTY else code.strip()
+    if kind != BatchRun.ScopeKind.COUNTY and not batch.scope_name(kind, code):
+        raise ValidationError(_("No such village or branch."))
+    if not may_start_batch_run(actor, purpose, kind, code):
+        raise PermissionDenied
+    if purpose == BatchRun.Purpose.WHATIF:
+        if draft is None:
+            raise ValidationError(_("A what-if needs a draft policy."))
+        compile_policy(draft)  # refuses a draft that does not compile
+    with transaction.atomic():
+        run = BatchRun.objects.create(
+            purpose=purpose, scope_kind=kind, scope_code=code, scope_name=batch.scope_name(kind, code),
+            policy=credit_policy_in_force(), draft=to_data(draft) if draft else None,
+            model=active_model(), started_by=actor,
+        )  # fmt: skip
+        record(actor, f"decisions.batch.{purpose}", run,
+               after={"scope": [kind, code], "policy": run.policy.version,
+                      "draft": draft.version if draft else None})  # fmt: skip
+        _enqueue_batch_run(run)
+    return run
+
+
+def _enqueue_batch_run(run: BatchRun) -> None:
+    result = run_batch.enqueue(run.pk, run.attempt)
+    BatchRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    run.task_id = str(result.id)
+
+
+def may_rerun_batch_run(actor, run: BatchRun) -> bool:
+    """Who may start the run may run it again, once it failed or was interrupted."""
+    return run.status in BatchRun.RERUNNABLE and may_start_batch_run(
+        actor, run.purpose, run.scope_kind, run.scope_code
+    )
+
+
+def do_rerun_batch_run(actor, run: BatchRun) -> BatchRun:
+    """Queue a failed or interrupted run again, with the same policy, draft and model (the
+    run says what it decided with), as its next attempt. Of two people asking at once one
+    queues it; the other is told it is already queued (a conditional UPDATE)."""
+    if not may_start_batch_run(actor, run.purpose, run.scope_kind, run.scope_code):
+        raise PermissionDenied
+    with transaction.atomic():
+        queued = BatchRun.objects.filter(
+            pk=run.pk, status__in=BatchRun.RERUNNABLE, attempt=run.attempt
+        ).update(
+            status=BatchRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="", task_id="",
+            started_at=None, finished_at=None, heartbeat_at=None, done=0, total=0, counts={},
+            summary={}, timings={}, error="",
+        )  # fmt: skip
+        if not queued:
+            raise ValidationError(_("This run is not failed or interrupted: it cannot be run again."))  # fmt: skip
+        run.refresh_from_db()
+        PreCredit.objects.filter(run=run).delete()  # none are kept by an unfinished run
+        record(actor, "decisions.batch.rerun", run, after={"attempt": run.attempt})
+        _enqueue_batch_run(run)
+    return run

@@ -1,10 +1,10 @@
 """批量授信 and what-if: a credit policy over every adult of a village, a branch or the
 county in one background run (DESIGN.md §5, §7: the full county in ≤ 30 s).
 
-    run = start(actor, BatchRun.Purpose.PRECREDIT, "village", "V001")  # queued, audited
-    # → a task (`decisions.tasks.run_batch`) that `cunxin worker` picks up and runs with
-    #   `execute(run.pk, attempt, worker_id)`: progress in the row; `rerun()` queues an
-    #   interrupted or failed run again
+    run = actions.do_start_batch_run(actor, BatchRun.Purpose.PRECREDIT, "village", "V001")
+    # → queued and audited with its task (`decisions.tasks.run_batch`), which `cunxin
+    #   worker` picks up and runs with `execute(run.pk, attempt, worker_id)` here:
+    #   progress in the row; `actions.do_rerun_batch_run` queues a stopped run again
 
 A pre-credit run writes one `PreCredit` row per adult (the white list is the rows with an
 amount) and per-village counts in `summary["villages"]`. A what-if evaluates the policy in
@@ -25,25 +25,23 @@ import datetime as dt
 import logging
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cunxin.audit.chain import record
 from cunxin.credit.decide import CompiledPolicy, Decision, PolicyError, compile_policy
-from cunxin.credit.policy import CreditPolicy, from_data
+from cunxin.credit.policy import from_data
 from cunxin.decisions.inputs import Inputs, exact_age, load, scope_where
 from cunxin.decisions.models import BatchRun, PreCredit
 from cunxin.decisions.policy_errors import cannot_decide
+from cunxin.decisions.tallies import Change, GradeTally, Outcome, RunCounts, Tally, WhatifCounts
 from cunxin.lib import crypto
-from cunxin.org.models import Branch, Role, Village
-from cunxin.org.scope import scope_for
+from cunxin.org.models import Branch, Village
 
 log = logging.getLogger(__name__)
 ADULT_AGE = 18  # persons at least this old by year of birth are decided
@@ -52,94 +50,13 @@ CHANGES_KEPT = 5_000  # what-if: the changed persons listed (all are counted)
 Scope = tuple[str, str]  # (kind, code): ("village", "V001"), ("branch", "B01"), ("county", "")
 
 
-# --- starting a run ------------------------------------------------------------------------
+# --- what a run covers ----------------------------------------------------------------------
 def scope_name(kind: str, code: str) -> str:
     if kind == BatchRun.ScopeKind.VILLAGE:
         return Village.objects.filter(code=code).values_list("name", flat=True).first() or ""
     if kind == BatchRun.ScopeKind.BRANCH:
         return Branch.objects.filter(code=code).values_list("name", flat=True).first() or ""
     return _("the whole county")
-
-
-def may_run(actor, purpose: str, kind: str, code: str) -> bool:
-    """Pre-credit: an HQ admin anywhere, a branch manager in their branch. What-if: HQ
-    admins (the policy is theirs)."""
-    scope = scope_for(actor)
-    if scope.role == Role.HQ_ADMIN:
-        return True
-    if purpose != BatchRun.Purpose.PRECREDIT or scope.role != Role.BRANCH_MANAGER:
-        return False
-    if kind == BatchRun.ScopeKind.BRANCH:
-        return code == scope.branch_id
-    return kind == BatchRun.ScopeKind.VILLAGE and scope.villages().filter(code=code).exists()
-
-
-def start(actor, purpose: str, kind: str, code: str = "", draft: CreditPolicy | None = None):
-    """Queue a run (audited): the run row and its task commit together, so a run is never
-    without its task nor a task without its run."""
-    from cunxin.credit.policy import to_data
-    from cunxin.decisions.actions import active_model, policy_in_force
-
-    if kind not in BatchRun.ScopeKind.values:
-        raise ValidationError(_("Choose a village, a branch or the county."))
-    code = "" if kind == BatchRun.ScopeKind.COUNTY else code.strip()
-    if kind != BatchRun.ScopeKind.COUNTY and not scope_name(kind, code):
-        raise ValidationError(_("No such village or branch."))
-    if not may_run(actor, purpose, kind, code):
-        raise PermissionDenied
-    if purpose == BatchRun.Purpose.WHATIF:
-        if draft is None:
-            raise ValidationError(_("A what-if needs a draft policy."))
-        compile_policy(draft)  # refuses a draft that does not compile
-    with transaction.atomic():
-        run = BatchRun.objects.create(
-            purpose=purpose, scope_kind=kind, scope_code=code, scope_name=scope_name(kind, code),
-            policy=policy_in_force(), draft=to_data(draft) if draft else None,
-            model=active_model(), started_by=actor,
-        )  # fmt: skip
-        record(actor, f"decisions.batch.{purpose}", run,
-               after={"scope": [kind, code], "policy": run.policy.version,
-                      "draft": draft.version if draft else None})  # fmt: skip
-        _enqueue(run)
-    return run
-
-
-def _enqueue(run: BatchRun) -> None:
-    from cunxin.decisions.tasks import run_batch
-
-    result = run_batch.enqueue(run.pk, run.attempt)
-    BatchRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
-    run.task_id = str(result.id)
-
-
-def may_rerun(actor, run: BatchRun) -> bool:
-    """Who may start the run may run it again, once it failed or was interrupted."""
-    return run.status in BatchRun.RERUNNABLE and may_run(
-        actor, run.purpose, run.scope_kind, run.scope_code
-    )
-
-
-def rerun(actor, run: BatchRun) -> BatchRun:
-    """Queue a failed or interrupted run again, with the same policy, draft and model (the
-    run says what it decided with), as its next attempt. Of two people asking at once one
-    queues it; the other is told it is already queued (a conditional UPDATE)."""
-    if not may_run(actor, run.purpose, run.scope_kind, run.scope_code):
-        raise PermissionDenied
-    with transaction.atomic():
-        queued = BatchRun.objects.filter(
-            pk=run.pk, status__in=BatchRun.RERUNNABLE, attempt=run.attempt
-        ).update(
-            status=BatchRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="", task_id="",
-            started_at=None, finished_at=None, heartbeat_at=None, done=0, total=0, counts={},
-            summary={}, timings={}, error="",
-        )  # fmt: skip
-        if not queued:
-            raise ValidationError(_("This run is not failed or interrupted: it cannot be run again."))  # fmt: skip
-        run.refresh_from_db()
-        PreCredit.objects.filter(run=run).delete()  # none are kept by an unfinished run
-        record(actor, "decisions.batch.rerun", run, after={"attempt": run.attempt})
-        _enqueue(run)
-    return run
 
 
 # --- running it ----------------------------------------------------------------------------
@@ -190,7 +107,7 @@ def execute(pk: int, attempt: int = 1, worker_id: str = "") -> BatchRun:
             before = decide_all(in_force, inputs, on, lambda done: report(done // 2))
             after = decide_all(draft, inputs, on, lambda done: report((len(inputs) + done) // 2))
             timings["decide"] = round(time.perf_counter() - t1, 3)
-            counts, summary = compare(inputs, before, after)
+            counts, summary = compare(inputs, before, after).to_json()
             timings["total"] = round(time.perf_counter() - t0, 3)
             _progress(pk, attempt, status=BatchRun.Status.SUCCEEDED, finished_at=timezone.now(),
                       done=len(inputs), counts=counts, summary=summary, timings=timings)  # fmt: skip
@@ -300,7 +217,7 @@ def write_precredit(
     table = decision_table(run.pk, inputs, decisions)
     con = duckdb.connect()
     try:
-        counts, summary = summarise(con, table)
+        counts, summary = summarise(con, table).to_json()
         with (
             tempfile.TemporaryDirectory(prefix="cunxin-batch-") as tmp,
             transaction.atomic(),
@@ -321,6 +238,10 @@ def write_precredit(
 
 # A person without a household has household_id '' (not NULL): counted as a person, never
 # as a household ('' once counted as one more household than the pool has).
+SUMMARY_COLUMNS = (
+    "persons", "households", "granted_persons", "granted_households", "amount_yuan",
+    "credit_households", "persons_without_household",
+)  # fmt: skip
 SUMMARY_SQL = """
 SELECT {by} count(*) AS persons, count(DISTINCT NULLIF(household_id, '')) AS households,
   count(*) FILTER (WHERE final_yuan > 0) AS granted_persons,
@@ -331,22 +252,22 @@ SELECT {by} count(*) AS persons, count(DISTINCT NULLIF(household_id, '')) AS hou
 FROM decisions {group}"""
 
 
-def summarise(con, table: pa.Table) -> tuple[dict, dict]:
+def summarise(con, table: pa.Table) -> RunCounts:
     """Counts of a run's decisions (`decision_table`), overall and by village: persons,
     households (of the persons with one), granted households, amount, 信用户 households,
-    persons without a household, by grade, hard stops and routes. DuckDB counts them (a Python loop over a county takes seconds)."""
+    persons without a household, by grade, hard stops and routes. DuckDB counts them (a
+    Python loop over a county takes seconds)."""
     con.register("decisions", table)
     try:
-        names = ("persons", "households", "granted_persons", "granted_households",
-                 "amount_yuan", "credit_households", "persons_without_household")  # fmt: skip
-        total = dict(zip(names, con.execute(SUMMARY_SQL.format(by="", group="")).fetchone(), strict=True))  # fmt: skip
+        names = [f.name for f in fields(Tally)]
+        total = Tally(*con.execute(SUMMARY_SQL.format(by="", group="")).fetchone())
         villages = {
-            code: dict(zip(names, values, strict=True))
+            code: Tally(*values)
             for code, *values in con.execute(SUMMARY_SQL.format(
                 by="village_id,", group="GROUP BY village_id ORDER BY village_id")).fetchall()
         }  # fmt: skip
         by_grade = {
-            grade: {"persons": persons, "amount_yuan": amount}
+            grade: GradeTally(persons, amount)
             for grade, persons, amount in con.execute(
                 "SELECT grade, count(*), coalesce(sum(final_yuan), 0)::BIGINT FROM decisions "
                 "GROUP BY grade ORDER BY grade"
@@ -361,23 +282,16 @@ def summarise(con, table: pa.Table) -> tuple[dict, dict]:
         ).fetchall())  # fmt: skip
     finally:
         con.unregister("decisions")
-    granted = total["granted_households"]
-    counts = {
-        **total,
-        "average_per_household_yuan": total["amount_yuan"] // granted if granted else 0,
-        "by_grade": by_grade, "hard_stops": stops, "routes": routes,
-    }  # fmt: skip
-    return counts, {"villages": villages}
+    assert names == list(SUMMARY_COLUMNS), names  # the SQL's columns are Tally's fields
+    return RunCounts(total, by_grade, stops, routes, villages)
 
 
-def compare(
-    inputs: list[Inputs], before: list[Decision], after: list[Decision]
-) -> tuple[dict, dict]:
+def compare(inputs: list[Inputs], before: list[Decision], after: list[Decision]) -> WhatifCounts:
     """A what-if's result: both sides' counts, and who changes."""
     con = duckdb.connect()
     try:
-        counts_before, by_village_before = summarise(con, decision_table(0, inputs, before))
-        counts_after, by_village_after = summarise(con, decision_table(0, inputs, after))
+        counts_before = summarise(con, decision_table(0, inputs, before))
+        counts_after = summarise(con, decision_table(0, inputs, after))
     finally:
         con.close()
     changed = [
@@ -385,26 +299,15 @@ def compare(
         for row, b, a in zip(inputs, before, after, strict=True)
         if _result(b) != _result(a)
     ]
-    changes = [
-        {
-            "person": row.person_uid, "household": row.household_id, "village": row.village_id,
-            "before": {"grade": b.grade, "final_yuan": b.final_yuan, "hard_stops": list(b.hard_stops)},
-            "after": {"grade": a.grade, "final_yuan": a.final_yuan, "hard_stops": list(a.hard_stops)},
-        }
-        for row, b, a in changed[:CHANGES_KEPT]
-    ]  # fmt: skip
-    counts = {
-        "persons": len(inputs),
-        "changed_persons": len(changed),
-        "changed_households": len({row.household_id for row, _b, _a in changed} - {""}),
-        "before": counts_before,
-        "after": counts_after,
-    }
-    summary = {
-        "villages": {
-            code: {"before": v, "after": by_village_after["villages"][code]}
-            for code, v in by_village_before["villages"].items()
-        },
-        "changes": changes,
-    }
-    return counts, summary
+    outcome = lambda d: Outcome(d.grade, d.final_yuan, tuple(d.hard_stops))  # noqa: E731
+    return WhatifCounts(
+        persons=len(inputs),
+        changed_persons=len(changed),
+        changed_households=len({row.household_id for row, _b, _a in changed} - {""}),
+        before=counts_before,
+        after=counts_after,
+        changes=[
+            Change(row.person_uid, row.household_id, row.village_id, outcome(b), outcome(a))
+            for row, b, a in changed[:CHANGES_KEPT]
+        ],
+    )

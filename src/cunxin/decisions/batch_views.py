@@ -35,15 +35,17 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from cunxin.credit.decide import PolicyError
 from cunxin.credit.policy import from_data
-from cunxin.decisions import batch, ratings, sheets
-from cunxin.decisions.actions import policy_in_force
-from cunxin.decisions.explain import yuan
+from cunxin.decisions import ratings, sheets
+from cunxin.decisions.actions import do_rerun_batch_run, do_start_batch_run, may_rerun_batch_run
+from cunxin.decisions.explain import yuan_text
+from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.forms import ActivateModelForm, RunScopeForm, WhatifForm
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion, ModelVersion
 from cunxin.decisions.policy_actions import FIELD_LABELS, as_percent
 from cunxin.decisions.policy_errors import describe
 from cunxin.decisions.scores import do_activate_model, may_activate_model
-from cunxin.jobs import worker
+from cunxin.decisions.tallies import GradeTally, RunCounts, Tally, WhatifCounts
+from cunxin.jobs import processes
 from cunxin.org.fields import error_text
 from cunxin.org.models import Branch, Role, Village
 from cunxin.org.scope import Scope, staff_view
@@ -272,7 +274,7 @@ def batches(request: HttpRequest) -> HttpResponse:
                 raise ValidationError(error_text(form))
             kind, code = form.scope_code()
             _check_in_scope(scope, kind, code)
-            run = batch.start(request.user, BatchRun.Purpose.PRECREDIT, kind, code)
+            run = do_start_batch_run(request.user, BatchRun.Purpose.PRECREDIT, kind, code)
         except ValidationError as e:
             error = " ".join(e.messages)
         else:
@@ -294,150 +296,130 @@ def _labels(data: dict | None, part: str) -> dict[str, str]:
     return sheets.rule_labels(data, part)
 
 
-def _grade_order(data: dict | None, *counts: dict) -> list[str]:
+def _grade_order(data: dict | None, *counts: RunCounts) -> list[str]:
     """The policy's grade names best first, then any other grade the counts name."""
     order = [g["name"] for g in (data or {}).get("grades", [])]
     for c in counts:
-        order += [g for g in (c.get("by_grade") or {}) if g not in order]
+        order += [g for g in c.by_grade if g not in order]
     return order
 
 
-def _village_totals(villages: dict[str, dict]) -> dict:
-    """A run's counts over some of its villages (from `summary["villages"]`)."""
-    keys = ("persons", "households", "granted_persons", "granted_households", "amount_yuan",
-            "credit_households", "persons_without_household")  # fmt: skip
-    totals = {k: sum(int(v.get(k, 0)) for v in villages.values()) for k in keys}
-    granted = totals["granted_households"]
-    totals["average_per_household_yuan"] = totals["amount_yuan"] // granted if granted else 0
-    return totals
-
-
-def _count_rows(c: dict) -> list[tuple[str, str, int, str]]:
+def _count_rows(c: Tally) -> list[tuple[str, str, int, str]]:
     """(key, label, value, text) of a run's headline counts."""
     rows = [
-        ("persons", _("Persons decided"), c.get("persons", 0)),
-        ("households", _("Households"), c.get("households", 0)),
-        ("granted_persons", _("Persons granted"), c.get("granted_persons", 0)),
-        ("granted_households", _("Households granted"), c.get("granted_households", 0)),
-        ("amount_yuan", _("Total amount"), c.get("amount_yuan", 0)),
+        ("persons", _("Persons decided"), c.persons),
+        ("households", _("Households"), c.households),
+        ("granted_persons", _("Persons granted"), c.granted_persons),
+        ("granted_households", _("Households granted"), c.granted_households),
+        ("amount_yuan", _("Total amount"), c.amount_yuan),
         ("average_per_household_yuan", _("Average per household granted"),
-         c.get("average_per_household_yuan", 0)),
-        ("credit_households", _("Credit households (信用户)"), c.get("credit_households", 0)),
+         c.average_per_household_yuan),
+        ("credit_households", _("Credit households (信用户)"), c.credit_households),
     ]  # fmt: skip
-    if c.get("persons_without_household"):
+    if c.persons_without_household:
         # decided one by one; not a household, so not in the households counted above
         rows.append(("persons_without_household", _("Persons without a household"),
-                     c["persons_without_household"]))  # fmt: skip
+                     c.persons_without_household))  # fmt: skip
     return [
-        (key, label, value, yuan(value) if key.endswith("_yuan") else _n(value))
+        (key, label, value, yuan_text(value) if key.endswith("_yuan") else _n(value))
         for key, label, value in rows
     ]
 
 
 def _precredit_context(scope: Scope, run: BatchRun) -> dict:
-    summary_villages = (run.summary or {}).get("villages", {})
-    visible = _visible_villages(scope, summary_villages)
+    counts = RunCounts.of_run(run)
+    visible = _visible_villages(scope, counts.villages)
     whole = _sees_whole_run(scope, run)
-    counts = run.counts or {}
-    shown = counts if whole else _village_totals(
-        {code: v for code, v in summary_villages.items() if code in visible}
-    )  # fmt: skip
-    by_grade = counts.get("by_grade") or {}
+    shown = counts.total if whole else counts.over(visible)
     stops = _labels(run.policy.data, "hard_stops")
     routes = _labels(run.policy.data, "routes")
     village_rows = [
         {
-            "code": code, "name": visible[code].name, "persons": _n(v.get("persons")),
-            "households": _n(v.get("households")),
-            "granted_households": _n(v.get("granted_households")),
-            "amount": _n(v.get("amount_yuan")), "amount_yuan": v.get("amount_yuan", 0),
-            "credit_households": _n(v.get("credit_households")),
+            "code": code, "name": visible[code].name, "persons": _n(v.persons),
+            "households": _n(v.households), "granted_households": _n(v.granted_households),
+            "amount": _n(v.amount_yuan), "amount_yuan": v.amount_yuan,
+            "credit_households": _n(v.credit_households),
         }
-        for code, v in summary_villages.items()
+        for code, v in counts.villages.items()
         if code in visible
     ]  # fmt: skip
     return {
         "whole": whole,
         "counts": _count_rows(shown) if run.status == BatchRun.Status.SUCCEEDED else [],
         "by_grade": [
-            (g, _n(by_grade[g]["persons"]), _n(by_grade[g]["amount_yuan"]))
-            for g in _grade_order(run.policy.data, counts) if g in by_grade
+            (g, _n(counts.by_grade[g].persons), _n(counts.by_grade[g].amount_yuan))
+            for g in _grade_order(run.policy.data, counts) if g in counts.by_grade
         ] if whole else [],
-        "stops": [(sid, stops.get(sid, sid), _n(n)) for sid, n in (counts.get("hard_stops") or {}).items()] if whole else [],
-        "routes": [(rid, routes.get(rid, rid), _n(n)) for rid, n in (counts.get("routes") or {}).items()] if whole else [],
+        "stops": [(sid, stops.get(sid, sid), _n(n)) for sid, n in counts.hard_stops.items()] if whole else [],
+        "routes": [(rid, routes.get(rid, rid), _n(n)) for rid, n in counts.routes.items()] if whole else [],
         "village_rows": village_rows,
     }  # fmt: skip
 
 
-def _side_by_side(before: dict, after: dict) -> list[tuple[str, str, str, str, bool]]:
+def _side_by_side(before: Tally, after: Tally) -> list[tuple[str, str, str, str, bool]]:
     """(key, label, before, after, changed) of a what-if's headline counts."""
     after_rows = {key: (value, text) for key, _label, value, text in _count_rows(after)}
     return [
         (key, label, text, after_rows[key][1], value != after_rows[key][0])
         for key, label, value, text in _count_rows(before)
-        if key not in ("persons", "households", "persons_without_household")
+        if key not in ("persons", "households", "persons_without_household") and key in after_rows
     ]
 
 
 def _whatif_context(request: HttpRequest, run: BatchRun) -> dict:
-    counts, summary = run.counts or {}, run.summary or {}
-    before, after = counts.get("before") or {}, counts.get("after") or {}
+    result = WhatifCounts.of_run(run)
+    before, after = result.before, result.after
     grades = _grade_order(run.policy.data, before, after)
-    grades += [g for g in _grade_order(run.draft, {}) if g not in grades]
-    gb, ga = before.get("by_grade") or {}, after.get("by_grade") or {}
-    zero = {"persons": 0, "amount_yuan": 0}
+    grades += [g for g in _grade_order(run.draft) if g not in grades]
+    zero = GradeTally()
     grade_rows = [
-        (g, _n(gb.get(g, zero)["persons"]), _n(gb.get(g, zero)["amount_yuan"]),
-         _n(ga.get(g, zero)["persons"]), _n(ga.get(g, zero)["amount_yuan"]))
-        for g in grades if g in gb or g in ga
+        (g, _n(before.by_grade.get(g, zero).persons), _n(before.by_grade.get(g, zero).amount_yuan),
+         _n(after.by_grade.get(g, zero).persons), _n(after.by_grade.get(g, zero).amount_yuan))
+        for g in grades if g in before.by_grade or g in after.by_grade
     ]  # fmt: skip
     stop_labels = {**_labels(run.policy.data, "hard_stops"), **_labels(run.draft, "hard_stops")}
-    sb, sa = before.get("hard_stops") or {}, after.get("hard_stops") or {}
+    sb, sa = before.hard_stops, after.hard_stops
     stop_rows = [
         (sid, stop_labels.get(sid, sid), _n(sb.get(sid, 0)), _n(sa.get(sid, 0)))
         for sid in [*sb, *(s for s in sa if s not in sb)]
     ]
     names = dict(
-        Village.objects.filter(code__in=list(summary.get("villages", {}))).values_list("code", "name")
+        Village.objects.filter(code__in=list(before.villages)).values_list("code", "name")
     )  # fmt: skip
     village_rows = [
         {
             "code": code, "name": names.get(code, code),
-            "before_households": _n(v["before"].get("granted_households")),
-            "before_amount": _n(v["before"].get("amount_yuan")),
-            "after_households": _n(v["after"].get("granted_households")),
-            "after_amount": _n(v["after"].get("amount_yuan")),
-            "changed": v["before"] != v["after"],
+            "before_households": _n(v.granted_households), "before_amount": _n(v.amount_yuan),
+            "after_households": _n(after.villages.get(code, Tally()).granted_households),
+            "after_amount": _n(after.villages.get(code, Tally()).amount_yuan),
+            "changed": v != after.villages.get(code, Tally()),
         }
-        for code, v in summary.get("villages", {}).items()
+        for code, v in before.villages.items()
     ]  # fmt: skip
-    changes = summary.get("changes") or []
-    page = Paginator(changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
-    uids = [c["person"] for c in page.object_list]
+    page = Paginator(result.changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    uids = [c.person for c in page.object_list]
     persons = dict(Person.objects.filter(uid__in=uids).values_list("uid", "name"))
     households = dict(
-        Household.objects.filter(uid__in={c["household"] for c in page.object_list})
+        Household.objects.filter(uid__in={c.household for c in page.object_list})
         .values_list("uid", "household_no")
     )  # fmt: skip
     change_rows = [
         {
-            "person": c["person"], "village": names.get(c["village"], c["village"]),
-            "household": households.get(c["household"], ""),
-            "name": persons.get(c["person"], ""),
-            "before_grade": c["before"]["grade"], "after_grade": c["after"]["grade"],
-            "before_amount": _n(c["before"]["final_yuan"]),
-            "after_amount": _n(c["after"]["final_yuan"]),
-            "after_stops": "；".join(stop_labels.get(s, s) for s in c["after"].get("hard_stops", [])),
+            "person": c.person, "village": names.get(c.village, c.village),
+            "household": households.get(c.household, ""), "name": persons.get(c.person, ""),
+            "before_grade": c.before.grade, "after_grade": c.after.grade,
+            "before_amount": _n(c.before.final_yuan), "after_amount": _n(c.after.final_yuan),
+            "after_stops": "；".join(stop_labels.get(s, s) for s in c.after.hard_stops),
         }
         for c in page.object_list
     ]  # fmt: skip
     return {
-        "side_by_side": _side_by_side(before, after),
+        "side_by_side": _side_by_side(before.total, after.total),
         "grade_rows": grade_rows, "stop_rows": stop_rows, "village_rows": village_rows,
         "changes_page": page, "change_rows": change_rows,
-        "changed_persons": counts.get("changed_persons", 0),
-        "changed_households": counts.get("changed_households", 0),
-        "not_listed": max(0, counts.get("changed_persons", 0) - len(changes)),
+        "changed_persons": result.changed_persons,
+        "changed_households": result.changed_households,
+        "not_listed": max(0, result.changed_persons - len(result.changes)),
         "draft_version": (run.draft or {}).get("version", ""),
     }  # fmt: skip
 
@@ -454,7 +436,7 @@ def _progress_context(run: BatchRun) -> dict:
     active = run.status in ACTIVE
     return {"run": run, "percent": min(percent, 100), "active": active,
             "target": PROGRESS_TARGET,
-            "no_worker": active and not worker.live_workers()}  # fmt: skip
+            "no_worker": active and not processes.live_workers()}  # fmt: skip
 
 
 @require_GET
@@ -473,7 +455,7 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
         "is_whatif": run.purpose == BatchRun.Purpose.WHATIF,
         "succeeded": run.status == BatchRun.Status.SUCCEEDED,
         "failed": run.status in (BatchRun.Status.FAILED, BatchRun.Status.INTERRUPTED),
-        "can_rerun": batch.may_rerun(request.user, run),
+        "can_rerun": may_rerun_batch_run(request.user, run),
     }  # fmt: skip
     if run.status == BatchRun.Status.SUCCEEDED:
         if run.purpose == BatchRun.Purpose.WHATIF:
@@ -489,7 +471,7 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a failed or interrupted run again (who may start it)."""
     run = run_or_404(request.scope, pk)
     try:
-        batch.rerun(request.user, run)
+        do_rerun_batch_run(request.user, run)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
@@ -530,7 +512,7 @@ def approval_sheet(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     scope = request.scope
     run = _finished_precredit_or_404(scope, pk)
     village = _visible_villages(scope, [code]).get(code)
-    if village is None or code not in (run.summary or {}).get("villages", {}):
+    if village is None or code not in RunCounts.of_run(run).villages:
         raise Http404
     content, rows = sheets.approval_sheet(run, village, scope)
     sheets.log_export(request.user, run, rows, village=village)
@@ -558,7 +540,7 @@ def whatif(request: HttpRequest) -> HttpResponse:
             kind, code = form.scope_code()
             version = form.cleaned_data["policy"]
             draft = from_data(version.data)
-            run = batch.start(request.user, BatchRun.Purpose.WHATIF, kind, code, draft=draft)
+            run = do_start_batch_run(request.user, BatchRun.Purpose.WHATIF, kind, code, draft=draft)
         except ValidationError as e:
             error = " ".join(e.messages)
         except PolicyError as e:
@@ -566,7 +548,7 @@ def whatif(request: HttpRequest) -> HttpResponse:
             error += " " + _("The compiler says: %(detail)s") % {"detail": e.detail}
         else:
             return redirect("decisions:batch", pk=run.pk)
-    in_force = policy_in_force()
+    in_force = credit_policy_in_force()
     runs = BatchRun.objects.filter(purpose=BatchRun.Purpose.WHATIF).select_related(
         "policy", "started_by__staff"
     )
@@ -585,7 +567,7 @@ def whatif(request: HttpRequest) -> HttpResponse:
 def ratings_page(request: HttpRequest) -> HttpResponse:
     """信用户 and 信用村 per village in scope, against the policy in force."""
     scope = request.scope
-    version = policy_in_force()
+    version = credit_policy_in_force()
     policy = from_data(version.data).credit_village
     villages = scope.villages().select_related("branch").order_by("code")
     page = Paginator(villages, VILLAGES_PER_PAGE).get_page(request.GET.get("page"))

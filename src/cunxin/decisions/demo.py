@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cunxin.decisions.actions import do_start_batch_run
+
 # A county at the demo's scale (0.01) has about 35 defaulted borrowers: fewer than a real
 # scorecard needs (100), so the demo trains on what there is and says so.
 DEMO_MIN_BADS = 20
@@ -15,9 +17,9 @@ def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
     from cunxin.credit.modelfile import ModelInputError
     from cunxin.credit.scorecard import train_pool
     from cunxin.credit.scoring import score_pool
-    from cunxin.decisions import batch
     from cunxin.decisions.models import BatchRun, ModelVersion
     from cunxin.decisions.scores import publish_model
+    from cunxin.decisions.tallies import RunCounts
     from cunxin.jobs.worker import drain
     from cunxin.org.models import Staff
 
@@ -38,13 +40,13 @@ def setup_demo_credit(pool_dir: Path, data_dir: Path) -> list[str]:
         )
     bm = Staff.objects.filter(user__username="bm").select_related("user").first()
     if bm is not None and not BatchRun.objects.filter(purpose=BatchRun.Purpose.PRECREDIT).exists():
-        run = batch.start(bm.user, BatchRun.Purpose.PRECREDIT, "branch", bm.branch_id)
+        run = do_start_batch_run(bm.user, BatchRun.Purpose.PRECREDIT, "branch", bm.branch_id)
         drain(beat=True)  # the worker's code, in this process, before the demo serves
         run.refresh_from_db()
-        c = run.counts
+        c = RunCounts.of_run(run).total
         lines.append(
-            f"batch pre-credit of {run.scope_name}: {c.get('persons', 0):,} adults, "
-            f"{c.get('granted_households', 0):,} households granted, "
-            f"{c.get('amount_yuan', 0):,} yuan, in {run.timings.get('total', 0)} s ({run.status})"
+            f"batch pre-credit of {run.scope_name}: {c.persons:,} adults, "
+            f"{c.granted_households:,} households granted, "
+            f"{c.amount_yuan:,} yuan, in {run.timings.get('total', 0)} s ({run.status})"
         )
     return lines

@@ -26,8 +26,9 @@ class Reason:
     text: str
 
 
-def yuan(amount: int | None) -> str:
-    """Whole yuan with thousands separators: 50000 → "50,000 元"; None → "无"."""
+def yuan_text(amount: int | None) -> str:
+    """Whole yuan with thousands separators: 50000 → "50,000 元"; None → "无". (Fen from the
+    pool are the `fen_as_yuan` template filter.)"""
     if amount is None:
         return _("none")
     return _("%(amount)s yuan") % {"amount": f"{int(amount):,}"}
@@ -45,13 +46,13 @@ def explain(source) -> list[Reason]:
         before = amounts[-1] if amounts else None
         if before:
             text = _("Final amount: 0 yuan, because of the hard stop (otherwise %(amount)s).")
-            reasons.append(Reason("final", text % {"amount": yuan(before)}))
+            reasons.append(Reason("final", text % {"amount": yuan_text(before)}))
         else:
             reasons.append(Reason("final", _("Final amount: 0 yuan, because of the hard stop.")))
     elif amounts:
         final = getattr(source, "final_yuan", None)
         text = _("Final amount: %(amount)s.") % {
-            "amount": yuan(amounts[-1] if final is None else final)
+            "amount": yuan_text(amounts[-1] if final is None else final)
         }
         reasons.append(Reason("final", text))
     return reasons
@@ -86,7 +87,7 @@ def _hard_stop(step: dict, inputs: dict) -> str:
 
 
 def _grade(step: dict, inputs: dict) -> str:
-    values = {"grade": step["label"], "cap": yuan(step["result"])}
+    values = {"grade": step["label"], "cap": yuan_text(step["result"])}
     if inputs.get("score") is None:
         return _("No model score: the lowest grade, %(grade)s, applies; its cap is %(cap)s.") % values  # fmt: skip
     return _("The model's score is %(score)s: grade %(grade)s, capped at %(cap)s.") % {
@@ -96,12 +97,12 @@ def _grade(step: dict, inputs: dict) -> str:
 
 def _model_amount(step: dict, inputs: dict) -> str:
     values = {
-        "model": yuan(step["result"]),
-        "capacity": yuan(inputs.get("capacity_yuan")),
-        "cap": yuan(inputs.get("grade_cap_yuan")),
-        "income": yuan(inputs.get("income_yuan")),
-        "assets": yuan(inputs.get("assets_yuan")),
-        "liabilities": yuan(inputs.get("liabilities_yuan")),
+        "model": yuan_text(step["result"]),
+        "capacity": yuan_text(inputs.get("capacity_yuan")),
+        "cap": yuan_text(inputs.get("grade_cap_yuan")),
+        "income": yuan_text(inputs.get("income_yuan")),
+        "assets": yuan_text(inputs.get("assets_yuan")),
+        "liabilities": yuan_text(inputs.get("liabilities_yuan")),
     }
     return (
         _(
@@ -116,10 +117,10 @@ def _model_amount(step: dict, inputs: dict) -> str:
 def _pick(step: dict, inputs: dict) -> str:
     preset = step["rule"]
     values = {
-        "evaluation": yuan(inputs.get("evaluation")),
-        "model": yuan(inputs.get("model")),
-        "survey": yuan(inputs.get("survey")),
-        "amount": yuan(step["result"]),
+        "evaluation": yuan_text(inputs.get("evaluation")),
+        "model": yuan_text(inputs.get("model")),
+        "survey": yuan_text(inputs.get("survey")),
+        "amount": yuan_text(step["result"]),
     }
     if preset == "min":
         text = _(
@@ -157,17 +158,17 @@ def _pick(step: dict, inputs: dict) -> str:
 
 def _cap(step: dict, inputs: dict) -> str:
     return _("The cap of grade %(grade)s cuts it to %(amount)s.") % {
-        "grade": step["label"], "amount": yuan(step["result"]),
+        "grade": step["label"], "amount": yuan_text(step["result"]),
     }  # fmt: skip
 
 
 def _rounding(step: dict, inputs: dict) -> str:
     try:
-        unit = yuan(int(step["label"]))
+        unit = yuan_text(int(step["label"]))
     except (TypeError, ValueError):
         unit = str(step["label"])
     return _("Rounded down to a multiple of %(unit)s: %(before)s becomes %(after)s.") % {
-        "unit": unit, "before": yuan(inputs.get("before")), "after": yuan(step["result"]),
+        "unit": unit, "before": yuan_text(inputs.get("before")), "after": yuan_text(step["result"]),
     }  # fmt: skip
 
 

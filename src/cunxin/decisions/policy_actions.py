@@ -32,8 +32,10 @@ from django.utils.translation import gettext_lazy
 from cunxin.audit.chain import record
 from cunxin.credit.decide import PolicyError, compile_policy
 from cunxin.credit.policy import CreditPolicy, Grade, Preset, Rule, from_data, to_data
+from cunxin.decisions.fetch import credit_policy
 from cunxin.decisions.models import BatchRun, CreditPolicyVersion
 from cunxin.decisions.policy_errors import describe, does_not_compile
+from cunxin.decisions.tallies import WhatifCounts
 from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
@@ -87,10 +89,6 @@ MAX_YUAN = 100_000_000  # a cap or a rounding above 1亿 yuan is a typo
 MAX_LABEL = 100
 MAX_EXPRESSION = 2_000
 MAX_NOTE = 500
-
-
-def policy_of(version: CreditPolicyVersion) -> CreditPolicy:
-    return from_data(version.data)
 
 
 def as_percent(value: float | Decimal) -> str:
@@ -382,10 +380,8 @@ def whatif_passed(version: CreditPolicyVersion) -> bool:
     runs = BatchRun.objects.filter(
         purpose=BatchRun.Purpose.WHATIF, status=BatchRun.Status.SUCCEEDED, error="",
         draft__version=version.version,
-    ).only("draft", "counts")  # fmt: skip
-    return any(
-        run.draft == version.data and (run.counts or {}).get("persons", 0) > 0 for run in runs
-    )
+    ).only("draft", "counts", "summary")  # fmt: skip
+    return any(run.draft == version.data and WhatifCounts.of_run(run).persons > 0 for run in runs)
 
 
 # --- changing --------------------------------------------------------------------------------
@@ -417,7 +413,7 @@ def do_create_policy_version(
     errors: dict[str, list[str]] = {}
     policy = None
     try:
-        policy = validate_policy(policy_of(base), changes)
+        policy = validate_policy(credit_policy(base), changes)
     except ValidationError as e:
         errors = dict(e.message_dict)
     if effective_from is not None:
@@ -431,7 +427,7 @@ def do_create_policy_version(
         raise ValidationError(errors)
     assert policy is not None
     data = to_data(dataclasses.replace(policy, version=name))
-    before_data = to_data(policy_of(base))
+    before_data = to_data(credit_policy(base))
     changed = [k for k in PARTS if data[k] != before_data[k]]
     with transaction.atomic():
         try:
@@ -472,7 +468,7 @@ def do_publish_policy_version(
         raise ValidationError(errors)
     assert effective_from is not None
     try:  # ~10 ms: the same check as at creation
-        compile_policy(policy_of(version))
+        compile_policy(credit_policy(version))
     except PolicyError as e:
         raise ValidationError({NON_FIELD_ERRORS: [
             _("This policy version does not compile: %(error)s") % {"error": describe(e)}

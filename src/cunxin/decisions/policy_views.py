@@ -28,7 +28,8 @@ from django.views.decorators.http import require_http_methods
 
 from cunxin.credit.decide import INPUTS, OUTPUTS
 from cunxin.credit.policy import DEFAULT_HARD_STOPS, CreditPolicy, Preset, Rule
-from cunxin.decisions.actions import policy_in_force
+from cunxin.decisions.explain import yuan_text
+from cunxin.decisions.fetch import credit_policy, credit_policy_in_force
 from cunxin.decisions.forms import CreditPolicyForm, PublishPolicyForm
 from cunxin.decisions.models import CreditPolicyVersion
 from cunxin.decisions.policy_actions import (
@@ -41,7 +42,6 @@ from cunxin.decisions.policy_actions import (
     do_publish_policy_version,
     may_edit_credit_policy,
     next_version_name,
-    policy_of,
     status_of,
     whatif_passed,
 )
@@ -69,10 +69,6 @@ def _version_or_404(pk: int) -> CreditPolicyVersion:
         return CreditPolicyVersion.objects.select_related("created_by", "published_by").get(pk=pk)
     except CreditPolicyVersion.DoesNotExist:
         raise Http404 from None
-
-
-def _yuan(amount: int) -> str:
-    return _("%(amount)s yuan") % {"amount": f"{amount:,}"}
 
 
 # --- the form ----------------------------------------------------------------------------------
@@ -189,7 +185,7 @@ def policies(request: HttpRequest) -> HttpResponse:
     scheduled or superseded; who created it and why. Two queries (one more on the very
     first use)."""
     _require_reader(request.scope)
-    in_force = policy_in_force()  # first: it stores the default version on first use
+    in_force = credit_policy_in_force()  # first: it stores the default version on first use
     today = timezone.localdate()
     versions = list(CreditPolicyVersion.objects.select_related("created_by"))
     for v in versions:
@@ -211,20 +207,20 @@ def _policy_page(
 ) -> HttpResponse:
     """The version's page: 400 if the new-version form or the publish form was refused."""
     scope = request.scope
-    current = policy_of(version)
+    current = credit_policy(version)
     can_create = may_edit_credit_policy(scope)
     if form is None:
         form = _form_initial(current) if can_create else {}
     errors, publish_errors = errors or {}, publish_errors or {}
-    in_force = policy_in_force()
+    in_force = credit_policy_in_force()
     today = timezone.localdate()
     status = status_of(version, in_force, today)
     return render(request, "decisions/policy.html", {
         "version": version, "policy": current, "status": status,
         "status_label": STATUS_LABELS[status], "in_force": in_force,
-        "grades": [(g.name, _yuan(g.cap_yuan)) for g in current.grades],
+        "grades": [(g.name, yuan_text(g.cap_yuan)) for g in current.grades],
         "preset_label": PRESET_LABELS[current.preset], "preset_help": PRESET_HELP[current.preset],
-        "rounding": _yuan(current.rounding_yuan),
+        "rounding": yuan_text(current.rounding_yuan),
         "village": [(FIELD_LABELS[n], as_percent(getattr(current.credit_village, n)))
                     for n in SHARES],
         "can_create": can_create, "form": form, "errors": errors, "labels": FIELD_LABELS,
@@ -251,7 +247,7 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         scope.require(may_edit_credit_policy(scope))
-        current = policy_of(version)
+        current = credit_policy(version)
         form = _form_posted(request.POST, current)  # as typed, shown again if refused
         checked = CreditPolicyForm(
             request.POST, policy=current, stop_ids=[r["id"] for r in form["stops"]]

@@ -32,6 +32,7 @@ from django.db.models import Q
 
 from cunxin.credit.policy import CreditVillageCriteria
 from cunxin.decisions.models import BatchRun
+from cunxin.decisions.tallies import RunCounts, Tally
 from cunxin.org.models import Village
 
 CRITERIA = ("min_credit_household_share", "min_borrowers_without_arrears_share", "max_npl_ratio")
@@ -136,7 +137,7 @@ def criteria_for(
 
 
 # --- where the numbers come from ---------------------------------------------------------------
-def latest_runs(villages: list[Village]) -> dict[str, tuple[RunRef, dict]]:
+def latest_runs(villages: list[Village]) -> dict[str, tuple[RunRef, Tally]]:
     """village code → (the latest succeeded pre-credit run covering it, its counts for
     the village from `summary["villages"]`). Two queries, plus one per run whose summary
     is read (usually one or two)."""
@@ -156,15 +157,15 @@ def latest_runs(villages: list[Village]) -> dict[str, tuple[RunRef, dict]]:
         .order_by("-finished_at", "-pk")
         .values_list("pk", "scope_kind", "scope_code", "scope_name", "finished_at")
     ]
-    summaries: dict[int, dict] = {}
+    summaries: dict[int, dict[str, Tally]] = {}
 
-    def village_counts(run: RunRef, code: str) -> dict | None:
+    def village_counts(run: RunRef, code: str) -> Tally | None:
         if run.pk not in summaries:
             summary = BatchRun.objects.filter(pk=run.pk).values_list("summary", flat=True).first()
-            summaries[run.pk] = (summary or {}).get("villages", {})
+            summaries[run.pk] = RunCounts.of({}, (summary or {}).get("villages")).villages
         return summaries[run.pk].get(code)
 
-    out: dict[str, tuple[RunRef, dict]] = {}
+    out: dict[str, tuple[RunRef, Tally]] = {}
     for v in villages:
         for run in candidates:
             covers = (
@@ -223,11 +224,11 @@ def village_ratings(villages, policy: CreditVillageCriteria) -> list[VillageRati
     loans = borrower_counts([v.code for v in villages])
     out = []
     for v in villages:
-        run, counts = runs.get(v.code, (None, {}))
+        run, counts = runs.get(v.code, (None, Tally()))
         borrowers, clean, bad = loans.get(v.code, (0, 0, 0))
         numbers = {
-            "households": int(counts.get("households", 0)),
-            "credit_households": int(counts.get("credit_households", 0)),
+            "households": counts.households,
+            "credit_households": counts.credit_households,
             "borrowers": borrowers,
             "borrowers_without_arrears": clean,
             "bad_borrowers": bad,

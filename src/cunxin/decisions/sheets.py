@@ -24,10 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.decisions.models import BatchRun, PreCredit
+from cunxin.decisions.tallies import RunCounts
+from cunxin.lib.excel import sheet_name
 from cunxin.org.models import Village
 from cunxin.org.scope import Scope
+from cunxin.pool.actions import Export, do_log_export
 from cunxin.pool.models import AccessLog
-from cunxin.pool.views import _sheet_name
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -165,10 +167,10 @@ def whitelist(run: BatchRun, scope: Scope) -> tuple[bytes, int]:
         (_("Credit household"), 8), (_("Approval route"), 28),
     ]  # fmt: skip
     routes = rule_labels(run.policy.data, "routes")
-    villages = _village_names(run.summary.get("villages", {}))
+    villages = _village_names(RunCounts.of_run(run).villages)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {**BOOK_OPTIONS, "constant_memory": True})
-    sheet = book.add_worksheet(_sheet_name(_("White list")))
+    sheet = book.add_worksheet(sheet_name(_("White list")))
     _headers(book, sheet, 0, columns)
     money = book.add_format({"num_format": "#,##0"})
     text = book.add_format({})
@@ -207,7 +209,7 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
     ]  # fmt: skip
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, BOOK_OPTIONS)
-    sheet = book.add_worksheet(_sheet_name(_("Batch approval sheet")))
+    sheet = book.add_worksheet(sheet_name(_("Batch approval sheet")))
     title = book.add_format({"bold": True, "font_size": 14, "align": "center"})
     border = {"border": 1, "valign": "top"}
     cell = book.add_format({**border, "text_wrap": True})
@@ -274,15 +276,10 @@ def approval_sheet(run: BatchRun, village: Village, scope: Scope) -> tuple[bytes
 
 # --- the access log ----------------------------------------------------------------------------
 def log_export(actor, run: BatchRun, rows: int, *, village: Village | None = None) -> AccessLog:
-    """The export in the access log, as a segment export is: masked values, how many rows.
-    `detail` is machine text: "batch-whitelist run=<pk> rows=<n>" or "batch-approval
-    run=<pk> village=<code> rows=<n>"."""
-    if village is None:
-        reason, detail = _("Batch pre-credit white list"), f"batch-whitelist run={run.pk} rows={rows}"  # fmt: skip
-    else:
-        reason = _("Batch approval sheet")
-        detail = f"batch-approval run={run.pk} village={village.code} rows={rows}"
-    return AccessLog.objects.create(
-        user=actor, kind=AccessLog.Kind.EXPORT, field="masked", reason=reason[:200],
-        detail=detail[:200],
-    )  # fmt: skip
+    """The export in the access log (`pool.actions.do_log_export`): the white list of the
+    run, or the approval sheet of one of its villages, with its rows."""
+    subject = _("Run #%(run)s") % {"run": run.pk}
+    if village is not None:
+        subject = f"{subject} · {village}"
+    kind = AccessLog.ExportKind.APPROVAL_SHEET if village else AccessLog.ExportKind.WHITELIST
+    return do_log_export(actor, Export(kind=kind, rows=rows, subject=subject, obj=run))

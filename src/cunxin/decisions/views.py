@@ -25,24 +25,19 @@ from cunxin.audit.models import AuditEvent
 from cunxin.credit.decide import PolicyError, compile_policy
 from cunxin.credit.policy import from_data
 from cunxin.decisions import api
-from cunxin.decisions.actions import (
-    applicant_for,
-    do_propose,
-    may_check,
-    may_propose,
-    policy_in_force,
-    zero_amount_refusal,
-)
-from cunxin.decisions.explain import explain, yuan
+from cunxin.decisions.actions import do_propose, may_check, may_propose, zero_amount_refusal
+from cunxin.decisions.explain import explain, yuan_text
+from cunxin.decisions.fetch import applicant_for, credit_policy_in_force
 from cunxin.decisions.forms import DecisionActionForm
 from cunxin.decisions.models import OPEN, Decision, ModelVersion, Status
 from cunxin.decisions.policy_errors import cannot_decide
+from cunxin.evaluation.labels import verdict_label
 from cunxin.evaluation.models import RoundKind, Verdict
 from cunxin.org.fields import error_text
 from cunxin.org.models import Staff
 from cunxin.org.scope import Scope, staff_view
+from cunxin.pool.labels import flag_label
 from cunxin.pool.models import Person
-from cunxin.project.templatetags.cunxin import flag_label, verdict_label
 from cunxin.visits.models import VisitMember
 
 PAGE_SIZE = 25
@@ -71,7 +66,7 @@ def credit_context(scope: Scope, person: Person) -> dict:
     can_propose = may_propose(scope) and not (latest and latest.status in OPEN)
     preview, preview_error, version = None, "", None
     if can_propose:
-        version = policy_in_force()
+        version = credit_policy_in_force()
         try:
             preview = compile_policy(from_data(version.data)).decide(applicant_for(person)[0])
         except PolicyError as e:  # a rule that fails on this person's inputs: said, never a 500
@@ -106,7 +101,7 @@ def app_evaluation(person: Person) -> dict | None:
     if visited is not None and visited.after:
         color, amount, corrected = visited.after.get("color", color), visited.after.get("amount_yuan"), True  # fmt: skip
     return {
-        "color": color, "label": verdict_label(color), "amount": yuan(amount) if amount is not None else "",
+        "color": color, "label": verdict_label(color), "amount": yuan_text(amount) if amount is not None else "",
         "corrected": corrected, "signed_off_at": verdict.round.closed_at,
     }  # fmt: skip
 
@@ -114,10 +109,10 @@ def app_evaluation(person: Person) -> dict | None:
 def _amounts(d) -> list[tuple[str, str, str]]:
     """(label, amount, testid) of the three amounts and the final one."""
     return [
-        (_("Evaluation amount"), yuan(d.evaluation_yuan), "amount-evaluation"),
-        (_("Model amount"), yuan(d.model_yuan), "amount-model"),
-        (_("Survey amount"), yuan(d.survey_yuan), "amount-survey"),
-        (_("Final amount"), yuan(d.final_yuan), "amount-final"),
+        (_("Evaluation amount"), yuan_text(d.evaluation_yuan), "amount-evaluation"),
+        (_("Model amount"), yuan_text(d.model_yuan), "amount-model"),
+        (_("Survey amount"), yuan_text(d.survey_yuan), "amount-survey"),
+        (_("Final amount"), yuan_text(d.final_yuan), "amount-final"),
     ]
 
 
@@ -176,7 +171,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for d in page.object_list:
-        d.final_text = yuan(d.final_yuan)
+        d.final_text = yuan_text(d.final_yuan)
     filters = [("", _("All"), sum(counts.values()))] + [
         (value, label, counts.get(value, 0)) for value, label in Status.choices
     ]
@@ -232,13 +227,13 @@ def _inputs(d: Decision) -> list[tuple[str, str]]:
         (_("Age"), str(i["age"]) if i.get("age") else "—"),
         (_("Lists"), " · ".join(flag_label(f) for f in i.get("flags") or []) or _("none")),
         (_("Evaluation"), evaluation),
-        (_("Evaluation amount"), yuan(i.get("evaluation_yuan"))),
-        (_("Survey amount"), yuan(i.get("survey_yuan"))),
+        (_("Evaluation amount"), yuan_text(i.get("evaluation_yuan"))),
+        (_("Survey amount"), yuan_text(i.get("survey_yuan"))),
         (_("Model score"), "—" if score is None else f"{score:g}"),
         (_("Model"), d.model.label if d.model_id else "—"),
-        (_("Household income"), yuan(i.get("income_yuan"))),
-        (_("Household assets"), yuan(i.get("assets_yuan"))),
-        (_("Household liabilities"), yuan(i.get("liabilities_yuan"))),
+        (_("Household income"), yuan_text(i.get("income_yuan"))),
+        (_("Household assets"), yuan_text(i.get("assets_yuan"))),
+        (_("Household liabilities"), yuan_text(i.get("liabilities_yuan"))),
         (_("Arrears"), yes if i.get("has_arrears") else no),
     ]
 
@@ -256,7 +251,7 @@ def _history(d: Decision) -> list[dict]:
         "at": e.at, "who": names.get(e.actor_id, e.actor_name),
         "what": str(HISTORY_LABELS.get(e.action, e.action)),
         "reason": (e.after or {}).get("reason", ""),
-        "final": yuan(e.after["final_yuan"]) if "final_yuan" in (e.after or {}) else "",
+        "final": yuan_text(e.after["final_yuan"]) if "final_yuan" in (e.after or {}) else "",
         "action": e.action.rsplit(".", 1)[-1],
     } for e in events]  # fmt: skip
 

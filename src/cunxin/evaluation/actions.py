@@ -24,7 +24,6 @@ from cunxin.evaluation.conflict import Conflict, find_conflict
 from cunxin.evaluation.models import (
     PanelMember,
     Photo,
-    PolicyVersion,
     Project,
     QaCheck,
     Review,
@@ -35,49 +34,12 @@ from cunxin.evaluation.models import (
     Verdict,
     VerdictChange,
 )
-from cunxin.evaluation.policy import AmountRule, EvaluationPolicy
+from cunxin.evaluation.policy import MAX_PANEL, MIN_PANEL, EvaluationPolicy
+from cunxin.evaluation.signals import signed_off
+from cunxin.evaluation.versions import evaluation_policy, evaluation_policy_in_force
 from cunxin.org.models import Role, Staff, Village
 from cunxin.org.scope import Scope, scope_for
 from cunxin.pool.models import Person
-
-MAX_PANEL = 7
-MIN_PANEL = 3
-
-
-# --- policy ------------------------------------------------------------------------------
-def policy_of(version: PolicyVersion) -> EvaluationPolicy:
-    data = dict(version.data)
-    # stored as [key, label] pairs: PostgreSQL's jsonb does not keep an object's key order
-    data["negative_items"] = {k: v for k, v in _pairs(data.get("negative_items", ()))}
-    data["conflicting_relations"] = frozenset(data.get("conflicting_relations", ()))
-    data["graded_items"] = tuple(data.get("graded_items", ()))
-    data["amount_rule"] = AmountRule(data.get("amount_rule", "median"))
-    return EvaluationPolicy(
-        version=version.version, **{k: v for k, v in data.items() if k != "version"}
-    )
-
-
-def _pairs(items) -> list[tuple[str, str]]:
-    return list(items.items()) if isinstance(items, dict) else [(k, v) for k, v in items]
-
-
-def policy_data(policy: EvaluationPolicy) -> dict:
-    """A policy as stored in `PolicyVersion.data` (JSON: lists and plain values)."""
-    data = dataclasses.asdict(policy)
-    data["negative_items"] = [[k, v] for k, v in policy.negative_items.items()]
-    data["conflicting_relations"] = sorted(policy.conflicting_relations)
-    data["graded_items"] = list(policy.graded_items)
-    data["amount_rule"] = str(policy.amount_rule)
-    return data
-
-
-def default_policy_version() -> PolicyVersion:
-    """The DESIGN.md §5 defaults as a stored version (created on first use)."""
-    policy = EvaluationPolicy()
-    version, _created = PolicyVersion.objects.get_or_create(
-        version=policy.version, defaults={"data": policy_data(policy)}
-    )
-    return version
 
 
 # --- capabilities ----------------------------------------------------------------------------
@@ -121,13 +83,12 @@ def do_start_project(actor, village: Village, responsible: Staff) -> Project:
         raise ValidationError(
             _("The responsible person must be a customer manager of the village's branch.")
         )
-    from cunxin.evaluation.policy_actions import policy_in_force  # it builds on this module
 
     with transaction.atomic():
         if Project.objects.filter(village=village, closed_at__isnull=True).exists():
             raise ValidationError(_("This village already has an open project."))
         project = Project.objects.create(
-            village=village, policy=policy_in_force(), responsible=responsible,
+            village=village, policy=evaluation_policy_in_force(), responsible=responsible,
             started_at=timezone.now(),
         )  # fmt: skip
         record(actor, "evaluation.project.start", project,
@@ -311,7 +272,7 @@ def do_save_reviews(
     unique constraint). Refusals: ValidationError with a message list per person uid."""
     rnd = Round.objects.select_related("project__policy").get(pk=rnd.pk)  # not a stale copy
     member = _seat(user, rnd)
-    policy = policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     if not rnd.is_open:
         raise ValidationError(_("This round is closed."))
     if rnd.kind != RoundKind.FIRST:
@@ -419,7 +380,7 @@ def do_close_round(actor, rnd: Round) -> int:
     require_manager(actor, rnd.project)
     if rnd.kind == RoundKind.SIGN_OFF and not may_sign_off(scope_for(actor), rnd.project):
         raise PermissionDenied
-    policy = policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     extra: dict = {}
     with transaction.atomic():
         rnd = Round.objects.select_for_update().select_related("project").get(pk=rnd.pk)
@@ -440,12 +401,14 @@ def do_close_round(actor, rnd: Round) -> int:
             verdicts = _carry_verdicts(rnd, previous)
         Verdict.objects.bulk_create(verdicts)
         if rnd.kind == RoundKind.SIGN_OFF:
-            from cunxin.visits.actions import make_visit_tasks  # visits build on evaluation
-
             project = rnd.project
             project.stage = Stage.VISITING
             project.save(update_fields=["stage"])
-            extra["visit_tasks"] = make_visit_tasks(project, rnd, policy)
+            # the visits (and what else builds on a signed-off evaluation) start here
+            for _receiver, counts in signed_off.send(
+                Round, project=project, round=rnd, policy=policy
+            ):
+                extra.update(counts or {})
         record(
             actor,
             "evaluation.round.close",
@@ -525,7 +488,7 @@ def do_change_verdict(
     staff = scope.staff
     if not scope.persons().filter(uid=person.uid).exists():
         raise ValidationError(_("Choose a person."))
-    policy = policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     if rnd.kind != RoundKind.RE_REVIEW:
         raise ValidationError(_("Verdicts are changed in the re-review round."))
     if color not in VERDICT_COLORS:

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from cunxin.evaluation import actions
 from cunxin.evaluation.models import PanelRole, Project, Review, ReviewStatus, RoundKind
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.org import actions as org_actions
 from cunxin.org.demo import SYSTEM_ADMIN
 from cunxin.org.models import Role, Staff, Village
@@ -97,7 +98,7 @@ def _setup(admin, bm, cm: Staff, evaluator: Staff, second: Village | None) -> No
 def _simulate_reviews(rnd, panel, rng: random.Random) -> None:
     """Each simulated reviewer knows 90% of the adults; a household's amounts scatter
     around one level; 4% of the adults get a negative item from one reviewer."""
-    policy = actions.policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     adults = Person.objects.filter(
         village_id=rnd.project.village_id, retired_at__isnull=True, birth_year__lte=2008,
         birth_year__gte=1961,

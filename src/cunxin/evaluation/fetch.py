@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from cunxin.evaluation import actions
 from cunxin.evaluation.models import PanelMember, Project, ReviewStatus, Round, RoundKind
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.pool.models import Household
 
 
@@ -43,7 +44,7 @@ def households_left(user, rnd: Round, seat: PanelMember) -> int:
         uid__in=mine.filter(status=ReviewStatus.SUBMITTED).values("person__household_id")
     ).exclude(uid__in=mine.filter(status=ReviewStatus.DRAFT).values("person__household_id"))
     conflicts = actions.conflicting_households(
-        seat, rnd.project.village_id, actions.policy_of(rnd.project.policy)
+        seat, rnd.project.village_id, evaluation_policy(rnd.project.policy)
     )
     return households.exclude(uid__in=done.values("uid")).exclude(uid__in=list(conflicts)).count()
 

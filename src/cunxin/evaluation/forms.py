@@ -20,6 +20,7 @@ from cunxin.org.fields import (
     TextField,
     WholeNumberField,
     WholeYuanField,
+    bad_image_message,
 )
 from cunxin.org.models import Role, Staff
 from cunxin.pool.models import Person
@@ -183,13 +184,13 @@ class QaCheckForm(forms.Form):
         try:
             return images.clean_photo(upload.read())
         except images.BadImage as e:
-            raise ValidationError(str(e)) from None
+            raise ValidationError(bad_image_message(e)) from None
 
     def clean_signature(self) -> images.CleanImage:
         try:
             return images.clean_signature(self.cleaned_data["signature"])
         except images.BadImage as e:
-            raise ValidationError(str(e)) from None
+            raise ValidationError(bad_image_message(e)) from None
 
     def clean(self):
         data = super().clean()

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# A village's panel (DESIGN.md §5: 3–7 villagers): at most this many members, and at least
+# this many regular ones before a first review opens.
+MAX_PANEL = 7
+MIN_PANEL = 3
+
 
 class AmountRule(StrEnum):
     MEDIAN = "median"

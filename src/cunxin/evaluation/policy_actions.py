@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cunxin.audit.chain import record
-from cunxin.evaluation.actions import MAX_PANEL, default_policy_version, policy_data, policy_of
 from cunxin.evaluation.models import PolicyVersion, Project
-from cunxin.evaluation.policy import AmountRule
+from cunxin.evaluation.policy import MAX_PANEL, AmountRule
+from cunxin.evaluation.versions import evaluation_policy, evaluation_policy_in_force, policy_data
 from cunxin.lib.text import clean_typed_name
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
@@ -54,13 +54,6 @@ MAX_NOTE = 500
 
 
 # --- reading ---------------------------------------------------------------------------
-def policy_in_force() -> PolicyVersion:
-    """The version new projects start with: the newest one created (the DESIGN.md §5
-    defaults until HQ creates another). One query; two the very first time."""
-    newest = PolicyVersion.objects.order_by("-created_at", "-pk").first()
-    return newest or default_policy_version()
-
-
 def parse_items(text: str) -> list[tuple[str, str]]:
     """Lines of `key: label` (an ASCII or a full-width colon) as (key, label) pairs; blank
     lines are skipped, a line without a colon is a key without a label."""
@@ -249,7 +242,7 @@ def do_new_policy_version(
     the projects using them, are not touched. `note` says what changes and why."""
     if not may_create_policy_version(scope_for(actor)):
         raise PermissionDenied
-    base = policy_data(policy_of(based_on))
+    base = policy_data(evaluation_policy(based_on))
     try:
         clean = validate_policy({**base, **data, "version": ""})
     except ValidationError as e:
@@ -266,8 +259,8 @@ def do_new_policy_version(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        in_force = policy_in_force()
-        current = policy_data(policy_of(in_force))
+        in_force = evaluation_policy_in_force()
+        current = policy_data(evaluation_policy(in_force))
         if all(clean[k] == current[k] for k in SETTINGS):
             raise ValidationError(
                 _("These settings are those of %(version)s, the version in force.")

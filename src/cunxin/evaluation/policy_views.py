@@ -20,18 +20,12 @@ from django.views.decorators.vary import vary_on_headers
 
 from cunxin.audit.models import AuditEvent
 from cunxin.evaluation import policy_actions
-from cunxin.evaluation.actions import policy_data, policy_of
 from cunxin.evaluation.forms import EvaluationPolicyForm, MoveProjectPolicyForm
 from cunxin.evaluation.models import PolicyVersion, Project
 from cunxin.evaluation.policy import GRADED_ITEM_LABELS
-from cunxin.evaluation.policy_actions import (
-    AMOUNT_RULE_LABELS,
-    FIELD_LABELS,
-    RELATIONS,
-    as_percent,
-    policy_in_force,
-)
+from cunxin.evaluation.policy_actions import AMOUNT_RULE_LABELS, FIELD_LABELS, RELATIONS, as_percent
 from cunxin.evaluation.staff_views import project_or_404
+from cunxin.evaluation.versions import evaluation_policy, evaluation_policy_in_force, policy_data
 from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.fields import refuse
 from cunxin.org.models import Role
@@ -148,7 +142,7 @@ def policies(request: HttpRequest) -> HttpResponse:
     """Every version, newest first: which one is in force, how many projects use each."""
     scope = request.scope
     _require_reader(scope)
-    in_force = policy_in_force()  # first: it stores the default version on first use
+    in_force = evaluation_policy_in_force()  # first: it stores the default version on first use
     return render(request, "evaluation/policies.html", {
         "versions": _versions(scope), "in_force": in_force, "base": "project/base.html",
     })  # fmt: skip
@@ -162,7 +156,7 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
     scope = request.scope
     _require_reader(scope)
     version = _version_or_404(pk)
-    settings = policy_of(version)
+    settings = evaluation_policy(version)
     can_create = policy_actions.may_create_policy_version(scope)
     form = _form_initial(settings)
     errors: dict[str, list[str]] = {}
@@ -201,7 +195,7 @@ def policy(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("closed_at", "village__name")
     )
     return render(request, "evaluation/policy.html", {
-        "version": version, "policy": settings, "in_force": policy_in_force().pk == version.pk,
+        "version": version, "policy": settings, "in_force": evaluation_policy_in_force().pk == version.pk,
         "note": _with_notes([version])[0].note, "settings": _settings(settings),
         "graded": [(k, GRADED_ITEM_LABELS.get(k, k)) for k in settings.graded_items],
         "projects": projects, "can_create": can_create, "form": form, "errors": errors,
@@ -238,7 +232,7 @@ def project_policy(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("evaluation:project", pk=project.pk)
     fragment = bool(request.htmx) and not form.errors
-    in_force = policy_in_force()
+    in_force = evaluation_policy_in_force()
     return render(request, "evaluation/policies.html", {
         "versions": _versions(scope), "in_force": in_force,
         "project": project, "form": form, "fragment": fragment,

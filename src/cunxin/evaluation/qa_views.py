@@ -22,6 +22,7 @@ from cunxin.evaluation import actions
 from cunxin.evaluation.forms import QaCheckForm
 from cunxin.evaluation.models import Photo, Project, QaCheck, Verdict
 from cunxin.evaluation.staff_views import project_or_404
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.masking import mask_name
 from cunxin.org.fields import refuse
 from cunxin.org.scope import staff_view
@@ -143,7 +144,7 @@ def check(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect("evaluation:qa_check", pk=qa_check.pk)
     review = qa_check.review
-    policy = actions.policy_of(project.policy)
+    policy = evaluation_policy(project.policy)
     verdict = Verdict.objects.filter(round=review.round, person_id=review.person_id).first()
     # a good signature is kept, and drawn again on the pad after a refusal
     kept = (

@@ -19,13 +19,13 @@ from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
-from cunxin.evaluation.actions import policy_of
+from cunxin.evaluation.labels import verdict_label
 from cunxin.evaluation.models import PolicyVersion, Round, Verdict
 from cunxin.evaluation.policy import EvaluationPolicy
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.models import VillageGroup
 from cunxin.org.scope import Scope
-from cunxin.project.templatetags.cunxin import verdict_label
 
 # Verdict colours in the order a branch reads them: the ones to look at first.
 COLOR_ORDER = ("black", "grey", "insufficient", "white")
@@ -214,7 +214,7 @@ def explain(verdicts: list[Verdict], default: EvaluationPolicy) -> dict[int, lis
             if (source := earlier.get(v.inputs["from_verdict"])) is not None:
                 origin[pk] = pending[pk] = source
     versions = {(v.inputs or {}).get("policy") for v in origin.values()} - {None}
-    policies = {pv.version: policy_of(pv) for pv in PolicyVersion.objects.filter(version__in=versions)}  # fmt: skip
+    policies = {pv.version: evaluation_policy(pv) for pv in PolicyVersion.objects.filter(version__in=versions)}  # fmt: skip
     out = {}
     for v in verdicts:
         source = origin[v.pk]

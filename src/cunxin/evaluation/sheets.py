@@ -43,10 +43,12 @@ from cunxin.evaluation.models import (
     Source,
 )
 from cunxin.evaluation.policy import EvaluationPolicy
+from cunxin.evaluation.versions import evaluation_policy
+from cunxin.lib.excel import sheet_name
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.org.scope import Scope, scope_for
+from cunxin.pool.actions import Export, do_log_export
 from cunxin.pool.models import AccessLog, Person
-from cunxin.pool.views import _sheet_name
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # A 5 MB .xlsx can unpack to gigabytes (a "zip bomb"); a village's sheet unpacks to a few.
@@ -178,7 +180,7 @@ def export_sheet(
     (all of the village without one). The caller has checked the user may export it and
     writes the access-log row (`log_sheet_export`)."""
     rnd = round
-    policy = actions.policy_of(project.policy)
+    policy = evaluation_policy(project.policy)
     cols = columns(policy)
     persons = list(sheet_persons(project, scope))
     locked = _locked_rows(rnd, member, persons, policy)
@@ -188,9 +190,9 @@ def export_sheet(
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False,
     })  # fmt: skip
-    title = _sheet_name(_("Evaluation sheet"))
+    title = sheet_name(_("Evaluation sheet"))
     sheet = book.add_worksheet(title)
-    help_sheet = book.add_worksheet(_sheet_name(_("Instructions")))
+    help_sheet = book.add_worksheet(sheet_name(_("Instructions")))
     meta = book.add_worksheet(META_SHEET)
 
     border = {"border": 1, "border_color": "#9aa5b1", "valign": "vcenter"}
@@ -317,15 +319,13 @@ def _write_instructions(book, sheet, project, rnd, member, policy: EvaluationPol
 
 
 def log_sheet_export(actor, project: Project, member: PanelMember) -> None:
-    """The export in the access log, as a segment export is: masked values, how many rows
-    (those in the actor's scope). `detail` is machine text, "evaluation-sheet
-    project=<pk> member=<pk> rows=<n>". One COUNT query."""
+    """The export in the access log (`pool.actions.do_log_export`): the village and the
+    evaluator, and how many rows (those in the actor's scope). One COUNT query."""
     rows = sheet_persons(project, scope_for(actor)).count()
-    AccessLog.objects.create(
-        user=actor, kind=AccessLog.Kind.EXPORT, field="masked",
-        reason=_("Paper evaluation sheet")[:200],
-        detail=f"evaluation-sheet project={project.pk} member={member.pk} rows={rows}",
-    )  # fmt: skip
+    subject = f"{project.village} · {member.staff.display_name}"
+    do_log_export(actor, Export(
+        kind=AccessLog.ExportKind.EVALUATION_SHEET, rows=rows, subject=subject, obj=project,
+    ))  # fmt: skip
 
 
 # --- import --------------------------------------------------------------------------------
@@ -400,7 +400,7 @@ def import_sheet(actor, round: Round, member: PanelMember, file) -> ImportResult
     )
     if member is None:
         raise ValidationError(_("Choose a panel member."))
-    policy = actions.policy_of(project.policy)
+    policy = evaluation_policy(project.policy)
     cols = columns(policy)
     result = ImportResult()
     try:

@@ -27,13 +27,14 @@ from cunxin.evaluation.forms import (
     RemovePanelMemberForm,
     StartProjectForm,
 )
+from cunxin.evaluation.labels import verdict_label
 from cunxin.evaluation.models import PanelMember, PanelRole, Project, ReviewStatus, Round, RoundKind
 from cunxin.evaluation.policy_actions import can_move_project_policy
 from cunxin.evaluation.reliability import alpha, flag_reviewers
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.org.fields import refuse
 from cunxin.org.models import Role, Staff
 from cunxin.org.scope import staff_view
-from cunxin.project.templatetags.cunxin import verdict_label
 
 RESULTS_PER_PAGE = 30
 # reliability.ReviewerFlag.kind, in words
@@ -238,7 +239,7 @@ def round_results(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except Round.DoesNotExist:
         raise Http404 from None
-    policy = actions.policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     visible = results.visible_verdicts(scope, rnd)
     form = results.FilterForm(request.POST if request.method == "POST" else None, groups=results.groups_of(visible))  # fmt: skip
     filters = form.filters()
@@ -312,7 +313,7 @@ def rereview(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except Round.DoesNotExist:
         raise Http404 from None
-    cap = actions.policy_of(rnd.project.policy).amount_cap_yuan
+    cap = evaluation_policy(rnd.project.policy).amount_cap_yuan
     can_change = actions.may_manage_project(scope, rnd.project)
     form = None
     if request.method == "POST":
@@ -331,7 +332,7 @@ def rereview(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect("evaluation:rereview", pk=rnd.pk)
     first = rnd.project.rounds.get(kind=RoundKind.FIRST)
-    policy = actions.policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     # the first round's verdicts of the persons in scope, grey, black and too few first
     page = Paginator(results.visible_verdicts(scope, first), RESULTS_PER_PAGE).get_page(
         request.GET.get("page")

@@ -19,6 +19,7 @@ from cunxin.evaluation import actions
 from cunxin.evaluation.fetch import open_round_for as _open_round_for
 from cunxin.evaluation.forms import GRADES, ReviewHouseholdForm
 from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, Round
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.masking import mask_id_for_evaluator
 from cunxin.pool.models import Household, Person
 from cunxin.pool.views import photo_response
@@ -58,7 +59,7 @@ def evaluator_home(request: HttpRequest) -> HttpResponse:
         mine.setdefault(household, set()).add(status)
     # never assigned: their own and close relatives' households are marked, not linked
     conflicts = actions.conflicting_households(
-        seat, rnd.project.village_id, actions.policy_of(rnd.project.policy)
+        seat, rnd.project.village_id, evaluation_policy(rnd.project.policy)
     )
     rows = [(h, _progress(mine.get(h.uid, set())), conflicts.get(h.uid)) for h in page]
     return render(
@@ -76,7 +77,7 @@ def _progress(statuses: set[str]) -> str:
 def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpResponse:
     """One household: every member in their colour, with photo; one review per member."""
     rnd, seat = _round_or_404(request, round_id)
-    policy = actions.policy_of(rnd.project.policy)
+    policy = evaluation_policy(rnd.project.policy)
     try:
         household = Household.objects.get(
             uid=uid, village_id=rnd.project.village_id, retired_at__isnull=True

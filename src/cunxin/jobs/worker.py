@@ -23,14 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 
-from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
@@ -38,45 +34,12 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from cunxin.jobs.models import WorkerProcess
+from cunxin.jobs.processes import beat_seconds, register
+from cunxin.jobs.schedule import enqueue_due
+from cunxin.jobs.sweep import sweep_runs
 
 log = logging.getLogger(__name__)
 BACKEND = "default"
-
-
-def beat_seconds() -> float:
-    return float(getattr(settings, "CUNXIN_WORKER_BEAT_SECONDS", 5))
-
-
-def stale_seconds() -> float:
-    return float(getattr(settings, "CUNXIN_WORKER_STALE_SECONDS", 60))
-
-
-def live_worker_ids(now=None) -> set[str]:
-    """Processes that beat within the stale window and have not stopped. One query."""
-    now = now or timezone.now()
-    cutoff = now - timezone.timedelta(seconds=stale_seconds())
-    return set(
-        WorkerProcess.objects.filter(seen_at__gte=cutoff, stopped_at__isnull=True).values_list(
-            "worker_id", flat=True
-        )
-    )
-
-
-def live_workers() -> list[WorkerProcess]:
-    """The task workers running now (for the pages that say whether work will start)."""
-    return list(
-        WorkerProcess.objects.filter(
-            worker_id__in=live_worker_ids(), kind=WorkerProcess.Kind.WORKER
-        )
-    )
-
-
-def register(kind: str) -> WorkerProcess:
-    now = timezone.now()
-    return WorkerProcess.objects.create(
-        worker_id=f"{kind}-{uuid.uuid4().hex[:16]}", kind=kind,
-        host=socket.gethostname()[:128], pid=os.getpid(), started_at=now, seen_at=now,
-    )  # fmt: skip
 
 
 # --- the ticker --------------------------------------------------------------------------
@@ -110,8 +73,6 @@ class Ticker(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        from cunxin.jobs.schedule import enqueue_due
-
         try:
             while not self.stopping.wait(beat_seconds()):
                 try:
@@ -155,8 +116,6 @@ def process(kind: str, *, schedule: bool = False) -> Iterator[WorkerProcess]:
 def run(*, queues: list[str], interval: float, max_tasks: int | None = None) -> None:
     """`cunxin worker`: run tasks until a signal stops it (the current task finishes
     first; a second Ctrl-C ends it at once, and the sweep marks its run interrupted)."""
-    from cunxin.jobs.tasks import sweep_runs
-
     with process(WorkerProcess.Kind.WORKER, schedule=True) as worker:
         log.info("cunxin worker %s started (queues %s)", worker.worker_id, ",".join(queues))
         sweep_runs()  # what a killed predecessor left is marked as soon as it is stale

@@ -12,7 +12,6 @@ import base64
 import io
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 15 * 1024 * 1024
@@ -21,7 +20,25 @@ MAX_PIXELS = 60_000_000  # refuse decompression bombs before decoding
 
 
 class BadImage(ValueError):
-    """The upload is not an image we accept; the message says why (for the user)."""
+    """The upload is not an image we accept. `code` says why (one of `REASONS`); the
+    Django side says it in the user's language (`cunxin.org.fields.bad_image_message`)."""
+
+    def __init__(self, code: str):
+        assert code in REASONS, code
+        super().__init__(REASONS[code])
+        self.code = code
+
+
+# why an upload is refused, in English for logs (the pages translate the code)
+REASONS = {
+    "no_signature": "Sign in the box.",
+    "unreadable_signature": "The signature could not be read.",
+    "empty_signature": "The signature is empty.",
+    "empty_file": "The file is empty.",
+    "too_large": "The file is larger than 15 MB.",
+    "too_many_pixels": "The image has too many pixels.",
+    "not_a_photo": "The file is not a photo (JPEG, PNG or WebP).",
+}
 
 
 @dataclass(frozen=True)
@@ -48,18 +65,18 @@ def clean_signature(data_url: str) -> CleanImage:
     without metadata. A blank canvas is refused."""
     prefix = "data:image/png;base64,"
     if not data_url.startswith(prefix):
-        raise BadImage(_("Sign in the box."))
+        raise BadImage("no_signature")
     try:
         raw = base64.b64decode(data_url[len(prefix) :], validate=True)
     except ValueError:
-        raise BadImage(_("The signature could not be read.")) from None
+        raise BadImage("unreadable_signature") from None
     drawn = _open(raw).convert("RGBA")
     image = Image.new("RGBA", drawn.size, "white")
     image.alpha_composite(drawn)
     image = image.convert("L")
     # ink: pixels clearly darker than the white paper
     if image.point(lambda v: 255 if v < 200 else 0).getbbox() is None:
-        raise BadImage(_("The signature is empty."))
+        raise BadImage("empty_signature")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return CleanImage(out.getvalue(), "image/png", image.width, image.height)
@@ -67,16 +84,16 @@ def clean_signature(data_url: str) -> CleanImage:
 
 def _open(raw: bytes) -> Image.Image:
     if not raw:
-        raise BadImage(_("The file is empty."))
+        raise BadImage("empty_file")
     if len(raw) > MAX_BYTES:
-        raise BadImage(_("The file is larger than 15 MB."))
+        raise BadImage("too_large")
     try:
         image = Image.open(io.BytesIO(raw))
         if image.width * image.height > MAX_PIXELS:
-            raise BadImage(_("The image has too many pixels."))
+            raise BadImage("too_many_pixels")
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise BadImage(_("The file is not a photo (JPEG, PNG or WebP).")) from None
+        raise BadImage("not_a_photo") from None
     if image.format not in {"JPEG", "PNG", "WEBP", "MPO"}:
-        raise BadImage(_("The file is not a photo (JPEG, PNG or WebP)."))
+        raise BadImage("not_a_photo")
     return image

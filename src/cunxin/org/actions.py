@@ -200,3 +200,12 @@ def _end(actor, assignment: Assignment) -> None:
            before={"valid_to": None}, after={"valid_to": assignment.valid_to})  # fmt: skip
     village = assignment.village_id or Grid.objects.get(pk=assignment.grid_id).village_id
     assignments_changed.send(Assignment, actor=actor, villages=[village])
+
+
+def do_change_password(user, form) -> None:
+    """A user's own new password (a valid `PasswordChangeForm`: the old one checked, the
+    password policy applied) and its audit event, in one transaction. The event names the
+    user and carries no password or hash."""
+    with transaction.atomic():
+        form.save()
+        record(user, "auth.password.change", user)

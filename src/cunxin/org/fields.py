@@ -153,3 +153,20 @@ def refuse(form: forms.Form, error: ValidationError, field: str | None = None) -
 def error_text(form: forms.Form) -> str:
     """Every message of a refused form as one line (the JSON API's "error")."""
     return " ".join(str(m) for errors in form.errors.values() for m in errors)
+
+
+# Why an uploaded photo or a drawn signature is refused (`cunxin.lib.images.BadImage`).
+BAD_IMAGE_MESSAGES = {
+    "no_signature": _("Sign in the box."),
+    "unreadable_signature": _("The signature could not be read."),
+    "empty_signature": _("The signature is empty."),
+    "empty_file": _("The file is empty."),
+    "too_large": _("The file is larger than 15 MB."),
+    "too_many_pixels": _("The image has too many pixels."),
+    "not_a_photo": _("The file is not a photo (JPEG, PNG or WebP)."),
+}
+
+
+def bad_image_message(error) -> str:
+    """A refused image (`BadImage`) said in the user's language."""
+    return str(BAD_IMAGE_MESSAGES.get(getattr(error, "code", ""), error))

@@ -1,5 +1,10 @@
 """Who may see and do what: the one place scope is decided (DESIGN.md §1).
 
+It spans the bank's organisation (villages, grids, staff: `org`) and its customers
+(households, persons, the access log: `pool`), which is why the import contracts treat
+`org` and `pool` as one layer: the stages above ask this module, the two below it meet
+in it.
+
 Every view, export and API call gets its objects through `Scope`: an object outside the
 user's scope is a 404 (its existence is not confirmed), an action the role may not take
 is a 403. The role matrix is tested view by view in tests/test_role_matrix.py.
@@ -15,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from cunxin.org.models import STAFF_ROLES, Assignment, Grid, Role, Staff, Village
+from cunxin.pool.models import AccessLog, Household, Person
 
 # What each role may do beyond reading what it can see.
 WRITE_ROLES = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER})
@@ -130,16 +136,12 @@ class Scope:
         return Q(pk__in=[])
 
     def households(self) -> QuerySet:
-        from cunxin.pool.models import Household
-
         qs = Household.objects.filter(retired_at__isnull=True)
         if self.role == Role.CUSTOMER and self.staff.person_id:
             return qs.filter(members__uid=self.staff.person_id)
         return qs.filter(self._area_q("village", "grid"))
 
     def persons(self) -> QuerySet:
-        from cunxin.pool.models import Person
-
         qs = Person.objects.filter(retired_at__isnull=True)
         if self.role == Role.CUSTOMER and self.staff.person_id:
             return qs.filter(household__members__uid=self.staff.person_id)
@@ -158,8 +160,6 @@ class Scope:
     def access_log(self) -> QuerySet:
         """Reveals and exports the user may read: HQ all, a branch manager those of their
         branch's staff, other bank staff their own, anyone else none."""
-        from cunxin.pool.models import AccessLog
-
         rows = AccessLog.objects.all()
         if self.sees_everything:
             return rows

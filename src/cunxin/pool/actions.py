@@ -7,10 +7,11 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +20,19 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from cunxin.audit.chain import record
 from cunxin.lib import crypto, idnumber
 from cunxin.lib.text import clean_typed_name
+from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
-from cunxin.pool.models import AccessLog, ListColor, Person, SearchCount, Segment, is_tag
+from cunxin.pool.models import (
+    AccessLog,
+    ListColor,
+    Person,
+    PublishRun,
+    SearchCount,
+    Segment,
+    is_tag,
+)
+from cunxin.pool.publish import TABLES, check_pool
+from cunxin.pool.tasks import publish_pool
 
 REVEALABLE = {"id_number": Person.id_number, "phone": Person.phone}
 REVEAL_REASONS = {
@@ -268,30 +280,31 @@ def do_delete_segment(actor, segment: Segment) -> None:
                before=before)  # fmt: skip
 
 
-def log_export(actor, segment: Segment, rows: int, reason: str) -> None:
-    """An export of masked values. `detail` is machine text, "segment=<pk> rows=<n>"
-    (`export_detail` reads it back); the page renders a sentence from it."""
-    AccessLog.objects.create(
-        user=actor, kind=AccessLog.Kind.EXPORT, field="masked", reason=reason[:200],
-        detail=f"segment={segment.pk} rows={rows}",
+@dataclass(frozen=True)
+class Export:
+    """An export of masked personal data, as its access-log row says it: the kind of file,
+    how many rows it held, what it was in words at the time (a segment's name, a village
+    and an evaluator, a batch run and a village) and the object it came from (linked on
+    the access log page). The apps that export build one; `do_log_export` writes it."""
+
+    kind: str  # AccessLog.ExportKind
+    rows: int
+    subject: str
+    obj: models.Model
+
+
+def do_log_export(actor, export: Export) -> AccessLog:
+    """The access-log row of an export of masked values (one per file), in the caller's
+    transaction if there is one. The caller has checked the actor may export it."""
+    if export.kind not in AccessLog.ExportKind.values:
+        raise ValueError(f"unknown export kind {export.kind!r}")
+    obj = export.obj
+    return AccessLog.objects.create(
+        user=actor, kind=AccessLog.Kind.EXPORT, field="masked",
+        reason=str(AccessLog.ExportKind(export.kind).label)[:200],
+        export_kind=export.kind, row_count=export.rows, subject=export.subject[:200],
+        object_type=f"{obj._meta.app_label}.{obj._meta.model_name}", object_id=str(obj.pk),
     )  # fmt: skip
-
-
-def export_detail(detail: str) -> dict[str, int] | None:
-    """ "segment=12 rows=345" → {"segment": 12, "rows": 345}; an evaluation sheet's
-    "evaluation-sheet project=3 member=7 rows=40" → {"project": 3, "member": 7, "rows":
-    40}; a batch run's white list "batch-whitelist run=5 rows=9" → {"batch": 5, "rows": 9}
-    and a village's approval sheet "batch-approval run=5 village=V1 rows=9" → {"batch": 5,
-    "village_code": "V1", "rows": 9}; None for anything else."""
-    if match := re.fullmatch(r"segment=(\d+) rows=(\d+)", detail):
-        return {"segment": int(match[1]), "rows": int(match[2])}
-    if match := re.fullmatch(r"evaluation-sheet project=(\d+) member=(\d+) rows=(\d+)", detail):
-        return {"project": int(match[1]), "member": int(match[2]), "rows": int(match[3])}
-    if match := re.fullmatch(r"batch-whitelist run=(\d+) rows=(\d+)", detail):
-        return {"batch": int(match[1]), "rows": int(match[2])}
-    if match := re.fullmatch(r"batch-approval run=(\d+) village=(\w+) rows=(\d+)", detail):
-        return {"batch": int(match[1]), "village_code": match[2], "rows": int(match[3])}
-    return None
 
 
 def segment_filter(qs, segment: Segment):
@@ -305,3 +318,55 @@ def segment_filter(qs, segment: Segment):
     if segment.colors:
         qs = qs.filter(list_color__in=segment.colors)
     return qs
+
+
+# --- publishing from the app (the worker runs it: cunxin.pool.tasks) -----------------------
+def may_publish(scope) -> bool:
+    """Publishing from the page, or queuing a publish again: HQ admins (the CLI is the
+    operators')."""
+    return scope.role == Role.HQ_ADMIN
+
+
+def do_queue_publish(pool_dir: Path, *, by: str, actor=None) -> PublishRun:
+    """Queue a publish of `pool_dir` for `cunxin worker` (audited): the run row and its
+    task commit together. The folder is checked now, so a mistake is said at once
+    (PoolInputError). `actor`, when a user asks from the page, must be an HQ admin; the
+    command line (`cunxin pool publish --queue`) passes none."""
+    if actor is not None and not may_publish(scope_for(actor)):
+        raise PermissionDenied
+    pool_dir = Path(pool_dir).resolve()
+    manifest = check_pool(pool_dir)
+    with transaction.atomic():
+        run = PublishRun.objects.create(
+            pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir),
+            status=PublishRun.Status.QUEUED, published_by=by, total=len(TABLES),
+        )  # fmt: skip
+        record(actor or by, "pool.publish.queue", run, after={"pool_dir": str(pool_dir)})
+        _enqueue_publish(run)
+    return run
+
+
+def do_publish_again(actor, run: PublishRun) -> PublishRun:
+    """Queue a failed or interrupted publish again, as its next attempt (audited). Of two
+    people asking at once, one queues it; the other gets a ValidationError."""
+    if not may_publish(scope_for(actor)):
+        raise PermissionDenied
+    with transaction.atomic():
+        queued = PublishRun.objects.filter(
+            pk=run.pk, status__in=PublishRun.RERUNNABLE, attempt=run.attempt
+        ).update(
+            status=PublishRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="",
+            started_at=None, finished_at=None, heartbeat_at=None, done=0, step="", error="",
+        )  # fmt: skip
+        if not queued:
+            raise ValidationError(_("This publish is not failed or interrupted: it cannot be run again."))  # fmt: skip
+        run.refresh_from_db()
+        record(actor, "pool.publish.rerun", run, after={"attempt": run.attempt})
+        _enqueue_publish(run)
+    return run
+
+
+def _enqueue_publish(run: PublishRun) -> None:
+    result = publish_pool.enqueue(run.pk, run.attempt)
+    PublishRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    run.task_id = str(result.id)

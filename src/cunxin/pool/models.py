@@ -276,6 +276,14 @@ class AccessLog(models.Model):
         # a search by a full ID number or phone: it confirms whose the value is
         SEARCH = "search", pgettext_lazy("access log kind", "Search")
 
+    class ExportKind(models.TextChoices):
+        """What an export row's file was (`pool.actions.Export`)."""
+
+        SEGMENT = "segment", _("Segment export")
+        EVALUATION_SHEET = "evaluation_sheet", _("Paper evaluation sheet")
+        WHITELIST = "whitelist", _("Batch pre-credit white list")
+        APPROVAL_SHEET = "approval_sheet", _("Batch approval sheet")
+
     at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
@@ -285,6 +293,13 @@ class AccessLog(models.Model):
     field = models.CharField(_("field"), max_length=32)
     reason = models.CharField(_("reason"), max_length=200)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # an export's file, typed (`pool.actions.Export`): which kind, how many rows, what it
+    # held in words when it was made, and the object it came from (linked by the page)
+    export_kind = models.CharField(max_length=16, choices=ExportKind.choices, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 
@@ -294,11 +309,16 @@ class AccessLog(models.Model):
         verbose_name_plural = _("access log")
 
     def chain_payload(self) -> list:
-        """What the row's hash covers: everything it says."""
-        return [
+        """What the row's hash covers: everything it says (an export's typed fields too;
+        rows from before they existed keep the payload they were chained with)."""
+        payload = [
             self.at.astimezone(dt.UTC).isoformat(), self.user_id, self.kind,
             self.person_id or "", self.field, self.reason, self.detail,
         ]  # fmt: skip
+        if self.export_kind:
+            payload += [self.export_kind, self.row_count, self.subject, self.object_type,
+                        self.object_id]  # fmt: skip
+        return payload
 
     def save(self, *args, **kwargs) -> None:
         """A new row is linked into the chain in the same transaction; an existing one is
@@ -328,6 +348,8 @@ class SearchCount(models.Model):
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("search count")
+        verbose_name_plural = _("search counts")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "exact", "window_start"], name="searchcount_user_window"

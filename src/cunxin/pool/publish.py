@@ -38,14 +38,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
 from cunxin.datapool.errors import PoolInputError
-from cunxin.jobs.tasks import interrupt
+from cunxin.jobs.sweep import interrupt
 from cunxin.jobs.worker import on_beat
 from cunxin.lib import crypto
 from cunxin.lib.masking import mask_id_for_staff, mask_phone
@@ -277,7 +275,7 @@ def _used(sql: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in names}
 
 
-def _check_pool(pool_dir: Path) -> dict:
+def check_pool(pool_dir: Path) -> dict:
     manifest_path = pool_dir / "manifest.json"
     if not manifest_path.exists():
         raise PoolInputError(
@@ -502,7 +500,7 @@ def publish(
     bad folder fails it with the reason. `worker_id` is the process doing it
     (cunxin.jobs), so that the sweep knows when it stopped."""
     pool_dir = Path(pool_dir).resolve()
-    manifest = _check_pool(pool_dir) if run is None else None
+    manifest = check_pool(pool_dir) if run is None else None
     by = by or getpass.getuser()
     with _one_publish_at_a_time():
         _sweep_work_dirs()
@@ -525,7 +523,7 @@ def publish(
             return run
         try:
             if manifest is None:
-                manifest = _check_pool(pool_dir)
+                manifest = check_pool(pool_dir)
                 PublishRun.objects.filter(pk=run.pk).update(pool_run_id=manifest.get("run_id", ""))
             with _reporting(run) as report:
                 _publish_in_one_transaction(pool_dir, run, _both(progress, report))
@@ -536,48 +534,6 @@ def publish(
             raise
     run.refresh_from_db()
     return run
-
-
-def queue(pool_dir: Path, *, by: str, actor=None) -> PublishRun:
-    """Queue a publish of `pool_dir` for `cunxin worker` (audited); the run row and its
-    task commit together. The folder is checked now, so a mistake is said at once."""
-
-    pool_dir = Path(pool_dir).resolve()
-    manifest = _check_pool(pool_dir)
-    with transaction.atomic():
-        run = PublishRun.objects.create(
-            pool_run_id=manifest.get("run_id", ""), pool_dir=str(pool_dir),
-            status=PublishRun.Status.QUEUED, published_by=by, total=len(TABLES),
-        )  # fmt: skip
-        record(actor or by, "pool.publish.queue", run, after={"pool_dir": str(pool_dir)})
-        _enqueue(run)
-    return run
-
-
-def requeue(run: PublishRun, *, actor) -> PublishRun:
-    """Queue a failed or interrupted publish again, as its next attempt (audited). Of two
-    people asking at once, one queues it; the other gets a ValidationError."""
-    with transaction.atomic():
-        queued = PublishRun.objects.filter(
-            pk=run.pk, status__in=PublishRun.RERUNNABLE, attempt=run.attempt
-        ).update(
-            status=PublishRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="",
-            started_at=None, finished_at=None, heartbeat_at=None, done=0, step="", error="",
-        )  # fmt: skip
-        if not queued:
-            raise ValidationError(_("This publish is not failed or interrupted: it cannot be run again."))  # fmt: skip
-        run.refresh_from_db()
-        record(actor, "pool.publish.rerun", run, after={"attempt": run.attempt})
-        _enqueue(run)
-    return run
-
-
-def _enqueue(run: PublishRun) -> None:
-    from cunxin.pool.tasks import publish_pool
-
-    result = publish_pool.enqueue(run.pk, run.attempt)
-    PublishRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
-    run.task_id = str(result.id)
 
 
 @contextlib.contextmanager

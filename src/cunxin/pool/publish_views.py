@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cunxin.datapool.errors import PoolInputError
-from cunxin.jobs import worker
-from cunxin.org.models import Role
+from cunxin.jobs import processes
 from cunxin.org.scope import Scope, staff_view
-from cunxin.pool import publish
+from cunxin.pool import actions
+from cunxin.pool.actions import may_publish
 from cunxin.pool.models import PublishRun
 
 TABLE_LABELS = {
@@ -28,11 +28,6 @@ TABLE_LABELS = {
     "pool_person": gettext_lazy("Persons"),
     "pool_riskflag": gettext_lazy("Risk list records"),
 }
-
-
-def may_publish(scope: Scope) -> bool:
-    """Publishing from the page: HQ admins (the CLI is the operators')."""
-    return scope.role == Role.HQ_ADMIN
 
 
 def _run_or_404(scope: Scope, pk: int) -> PublishRun:
@@ -58,7 +53,7 @@ def publish_runs(request: HttpRequest) -> HttpResponse:
     runs = list(PublishRun.objects.all()[:50])
     return render(request, "pool/publish_runs.html", {
         "rows": [_row(r) for r in runs], "can_publish": may_publish(scope),
-        "pool_dir": settings.CUNXIN_POOL_DIR, "workers": worker.live_workers(),
+        "pool_dir": settings.CUNXIN_POOL_DIR, "workers": processes.live_workers(),
         "active": any(r.is_active for r in runs),
     })  # fmt: skip
 
@@ -75,7 +70,9 @@ def publish_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("No pool folder is configured (CUNXIN_POOL_DIR): publish with the command line."))  # fmt: skip
         return redirect("pool:publish_runs")
     try:
-        publish.queue(settings.CUNXIN_POOL_DIR, by=request.user.username, actor=request.user)
+        actions.do_queue_publish(
+            settings.CUNXIN_POOL_DIR, by=request.user.username, actor=request.user
+        )
     except PoolInputError:
         messages.error(request, _("The configured pool folder does not hold a built pool: build it first."))  # fmt: skip
     else:
@@ -91,7 +88,7 @@ def publish_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(scope, pk)
     scope.require(may_publish(scope))
     try:
-        publish.requeue(run, actor=request.user)
+        actions.do_publish_again(request.user, run)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:

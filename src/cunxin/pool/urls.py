@@ -14,7 +14,6 @@ urlpatterns = [
     path("segments/<int:pk>/", views.segment, name="segment"),
     path("segments/<int:pk>/delete/", views.segment_delete, name="segment_delete"),
     path("segments/<int:pk>/export.xlsx", views.segment_export, name="segment_export"),
-    path("access-log/", views.access_log, name="access_log"),
     path("publish-runs/", publish_views.publish_runs, name="publish_runs"),
     path("publish-runs/start/", publish_views.publish_start, name="publish_start"),
     path("publish-runs/<int:pk>/rerun/", publish_views.publish_rerun, name="publish_rerun"),

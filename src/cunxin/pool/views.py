@@ -4,7 +4,6 @@ segments, reveals and the access log. Every object comes through `request.scope`
 from __future__ import annotations
 
 import io
-import re
 
 import xlsxwriter
 from django.conf import settings
@@ -20,16 +19,16 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from cunxin.lib.excel import sheet_name
 from cunxin.lib.graph import Node, relationship_svg
 from cunxin.lib.masking import mask_name
 from cunxin.lib.relations import RELATION_LABELS
 from cunxin.org.fields import refuse
-from cunxin.org.models import Village
 from cunxin.org.scope import staff_view
-from cunxin.pool import actions
+from cunxin.pool import actions, sections
 from cunxin.pool.forms import PoolSearchForm, RevealForm, SegmentForm
+from cunxin.pool.labels import member_color
 from cunxin.pool.models import AccessLog, ListColor, Person, Segment
-from cunxin.project.templatetags.cunxin import member_color
 from cunxin.providers.identity import get_provider
 
 PAGE_SIZE = 25
@@ -177,14 +176,13 @@ def person_360(request: HttpRequest, uid: str) -> HttpResponse:
     for family, tag in person.tag_list():
         tags_by_family.setdefault(family, []).append(tag)
     tags = [(f, tags_by_family[f]) for f in TAG_FAMILIES_SHOWN if f in tags_by_family]
-    from cunxin.decisions.views import credit_context  # the 授信 section (a later stage)
-
+    section_context, section_list = sections.for_person(scope, person)
     return render(request, "pool/person.html", {
         "person": person, "basic": profile.get("basic", {}), "assets": profile.get("assets") or {},
         "income": profile.get("income") or {}, "credit": profile.get("credit") or {},
         "tags": tags, "graph": graph, "flags": person.risk_flags.filter(retired_at__isnull=True),
         "provenance": person.provenance or {}, "can_reveal": scope.can_reveal,
-        "age": person.age(), "credit_decision": credit_context(scope, person),
+        "age": person.age(), "sections": section_list, **section_context,
     })  # fmt: skip
 
 
@@ -297,15 +295,6 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def _sheet_name(name: str) -> str:
-    """A segment's name as Excel accepts it: none of []:*?/\\, no apostrophe at either end,
-    at most 31 UTF-16 units (xlsxwriter raises otherwise)."""
-    name = re.sub(r"[\[\]:*?/\\]", "_", name)
-    while len(name.encode("utf-16-le")) > 62:
-        name = name[:-1]
-    return name.strip("'") or "segment"
-
-
 @require_GET
 @staff_view
 def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
@@ -323,7 +312,7 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
         "in_memory": True, "constant_memory": True, "strings_to_formulas": False,
         "strings_to_urls": False,
     })  # fmt: skip
-    sheet = book.add_worksheet(_sheet_name(seg.name))
+    sheet = book.add_worksheet(sheet_name(seg.name))
     bold = book.add_format({"bold": True})
     for col, (_key, title) in enumerate(EXPORT_COLUMNS):
         sheet.write(0, col, title, bold)
@@ -339,58 +328,12 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
         for col, value in enumerate(row):
             sheet.write(n, col, value)
     book.close()
-    actions.log_export(request.user, seg, n, _("Segment export"))
+    actions.do_log_export(request.user, actions.Export(
+        kind=AccessLog.ExportKind.SEGMENT, rows=n, subject=seg.name, obj=seg,
+    ))  # fmt: skip
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="segment-{seg.pk}.xlsx"'
     return response
-
-
-@require_GET
-@staff_view
-def access_log(request: HttpRequest) -> HttpResponse:
-    """Reveals and exports the user may read (`Scope.access_log`): HQ all, a branch
-    manager their branch's staff, a customer manager their own."""
-    rows = request.scope.access_log().select_related("user__staff", "person").order_by("-at", "-id")  # fmt: skip
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    _attach_exports(page.object_list)
-    return render(request, "pool/access_log.html", {
-        "page": page, "field_labels": actions.FIELD_LABELS,
-    })  # fmt: skip
-
-
-def _attach_exports(rows: list[AccessLog]) -> None:
-    """`row.export`: what an export row's detail says, with the segment's name if it
-    still exists (one query for the page)."""
-    for row in rows:
-        row.export = (
-            actions.export_detail(row.detail) if row.kind == AccessLog.Kind.EXPORT else None
-        )
-    from cunxin.evaluation.models import PanelMember
-
-    wanted = {row.export["segment"] for row in rows if row.export and "segment" in row.export}
-    names = dict(Segment.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
-    members = {row.export["member"] for row in rows if row.export and "member" in row.export}
-    panel = (
-        {m.pk: m for m in PanelMember.objects.filter(pk__in=members).select_related("staff", "project__village")}
-        if members else {}
-    )  # fmt: skip
-    codes = {
-        row.export["village_code"] for row in rows if row.export and "village_code" in row.export
-    }
-    villages = (
-        dict(Village.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
-    )
-    for row in rows:
-        if row.export and "segment" in row.export:
-            row.export["name"] = names.get(row.export["segment"], "")
-        elif row.export and (member := panel.get(row.export.get("member"))):
-            row.export["village"] = str(member.project.village)
-            row.export["evaluator"] = member.staff.display_name
-        elif row.export and "village_code" in row.export:
-            row.export["village"] = villages.get(
-                row.export["village_code"], row.export["village_code"]
-            )

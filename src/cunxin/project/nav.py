@@ -68,7 +68,7 @@ GROUPS: list[tuple[Promise, list[Page]]] = [
         Page("decisions:models", _("Scorecard models"), roles(*HQ_AND_BRANCH), "nav-models"),
     ]),
     (pgettext_lazy("nav group", "Administration"), [
-        Page("pool:access_log", _("Access log"), everyone, "nav-access-log"),
+        Page("access_log", _("Access log"), everyone, "nav-access-log"),
         Page("org:staff_list", _("Staff"), roles(*HQ_AND_BRANCH), "nav-staff"),
         Page("pool:publish_runs", _("Publish runs"), roles(*HQ), "nav-publish-runs"),
         Page("audit", _("Audit trail"), roles(*HQ), "nav-audit"),

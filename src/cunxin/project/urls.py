@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from cunxin.audit import views as audit_views
-from cunxin.project import views
+from cunxin.project import records, views
 from cunxin.project.forms import LoginForm
 
 urlpatterns = [
@@ -28,6 +27,7 @@ urlpatterns = [
     path("evaluation/", include("cunxin.evaluation.urls")),
     path("visits/", include("cunxin.visits.urls")),
     path("credit/", include("cunxin.decisions.urls")),
-    path("audit/", audit_views.trail, name="audit"),
+    path("audit/", records.trail, name="audit"),
+    path("access-log/", records.access_log, name="access_log"),
     path("admin/", admin.site.urls),
 ]

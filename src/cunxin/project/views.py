@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,7 +12,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cunxin.audit.chain import record
+from cunxin.org.actions import do_change_password
 from cunxin.org.codelogin import request_code, verify_code
 from cunxin.org.models import Role
 from cunxin.org.scope import scope_for
@@ -75,10 +75,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("password_change_done")
 
     def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            record(self.request.user, "auth.password.change", self.request.user)
-        return response
+        do_change_password(self.request.user, form)
+        update_session_auth_hash(self.request, form.user)  # the session stays signed in
+        return redirect(self.get_success_url())
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

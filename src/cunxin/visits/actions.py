@@ -27,9 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.audit.chain import record
-from cunxin.evaluation.actions import VERDICT_COLORS, policy_of, store_photo
+from cunxin.evaluation.actions import VERDICT_COLORS, store_photo
 from cunxin.evaluation.models import Project, Round, RoundKind, Verdict
 from cunxin.evaluation.policy import EvaluationPolicy
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.geo import distance_m
 from cunxin.org.models import Assignment, Role, Staff
 from cunxin.org.scope import scope_for
@@ -219,7 +220,7 @@ def tasks_for_late_households(actor) -> int:
             person__retired_at__isnull=True, person__household__village_id=project.village_id,
         ).exclude(person__household_id__in=tasked).select_related("person"):  # fmt: skip
             by_household.setdefault(v.person.household_id, []).append(v)
-        policy = policy_of(project.policy)
+        policy = evaluation_policy(project.policy)
         chosen = {
             uid: reasons
             for uid, verdicts in sorted(by_household.items())
@@ -231,6 +232,12 @@ def tasks_for_late_households(actor) -> int:
     if villages:
         reassign_open_tasks(actor, villages)
     return made
+
+
+def on_signed_off(sender, *, project, round, policy, **kwargs) -> dict[str, int]:
+    """`evaluation.signals.signed_off`: the village's visit tasks (counted in the round's
+    audit event)."""
+    return {"visit_tasks": make_visit_tasks(project, round, policy)}
 
 
 def on_publish(sender, *, actor, run, **kwargs) -> None:

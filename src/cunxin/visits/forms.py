@@ -12,7 +12,7 @@ from cunxin.evaluation.actions import VERDICT_COLORS
 from cunxin.evaluation.policy import EvaluationPolicy
 from cunxin.lib import images
 from cunxin.lib.geo import parse_point
-from cunxin.org.fields import ChoiceField, TextField, WholeYuanField
+from cunxin.org.fields import ChoiceField, TextField, WholeYuanField, bad_image_message
 from cunxin.pool.models import Person
 from cunxin.visits import actions
 from cunxin.visits.models import Mode
@@ -45,7 +45,7 @@ class PhotosField(forms.FileField):
             try:
                 cleaned.append(images.clean_photo(upload.read()))
             except images.BadImage as e:
-                raise ValidationError(str(e)) from None
+                raise ValidationError(bad_image_message(e)) from None
         return cleaned
 
 

@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cunxin.evaluation.actions import policy_of
 from cunxin.evaluation.models import Photo
 from cunxin.evaluation.qa_views import stored_image_response
 from cunxin.evaluation.staff_views import project_or_404
+from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.geo import parse_point
 from cunxin.org.fields import refuse
 from cunxin.org.models import Role
@@ -59,7 +59,7 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
     """A task: the household's members with their signed-off evaluation and the visit form
     (the assigned CM), or the recorded visit."""
     task = _task_or_404(request, pk)
-    policy = policy_of(task.project.policy)
+    policy = evaluation_policy(task.project.policy)
     members = list(
         Person.objects.filter(household_id=task.household_id, retired_at__isnull=True).order_by(
             "member_index"

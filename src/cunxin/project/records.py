@@ -1,10 +1,16 @@
-"""The audit trail page (HQ): each event in words — what was done (`labels.ACTION_LABELS`),
-on which object (its kind and name, linked to its page), by whom and when (local time) —
-as a list that fits a phone; `?verify=1` walks the whole chain.
+"""What staff did, across every stage: the audit trail (HQ) and the access log (who saw or
+exported whose personal data). These pages name and link objects of every app, so they
+sit at the top, with the project.
 
-The page is HQ's, who see everything, so every object that has a page is linked; an
-object gone since (a deleted segment) is named by its kind and number. Object pages are
-named by URL name and models looked up by label, so this module imports no other app.
+The audit trail: each event in words — what was done (`audit.labels.ACTION_LABELS`), on
+which object (its kind and name, linked to its page), by whom and when (local time) — as
+a list that fits a phone; `?verify=1` walks both hash chains. The page is HQ's, who see
+everything, so every object that has a page is linked; an object gone since (a deleted
+segment) is named by its kind and number.
+
+The access log (`Scope.access_log`: HQ all, a branch manager their branch's staff, other
+staff their own): reveals and full-number searches name the person, exports their file
+(`pool.actions.Export`: kind, rows, what it held) linked to where it came from.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from cunxin.audit.chain import verify
 from cunxin.audit.labels import action_label, model_label
 from cunxin.audit.models import AuditEvent
 from cunxin.org.scope import staff_view
+from cunxin.pool.actions import FIELD_LABELS
+from cunxin.pool.models import verify_access_log
 
 PAGE_SIZE = 50
 
@@ -78,10 +86,11 @@ SHOWN: dict[str, Shown] = {
 }  # fmt: skip
 
 
-def _objects(events: list[AuditEvent]) -> dict[tuple[str, str], Any]:
-    """The rows the events name, by (type, id): one query per kind on the page."""
+def _objects(rows: list) -> dict[tuple[str, str], Any]:
+    """The objects the rows (audit events, access-log exports) name, by (type, id): one
+    query per kind on the page."""
     ids: dict[str, set[str]] = defaultdict(set)
-    for e in events:
+    for e in rows:
         if e.object_type in SHOWN and e.object_id:
             ids[e.object_type].add(e.object_id)
     found: dict[tuple[str, str], Any] = {}
@@ -128,8 +137,8 @@ def describe(events: list[AuditEvent]) -> None:
 @require_GET
 @staff_view
 def trail(request: HttpRequest) -> HttpResponse:
-    """The audit trail for HQ, newest first; `?verify=1` walks the whole chain (one pass
-    over the table). A few queries per page: the events, one per kind of object, the
+    """The audit trail for HQ, newest first; `?verify=1` walks both chains, the trail's and
+    the access log's (one pass over each table). A few queries per page: the events, one per kind of object, the
     actors' names."""
     if not request.scope.sees_everything:
         raise Http404
@@ -138,5 +147,28 @@ def trail(request: HttpRequest) -> HttpResponse:
     )
     page.object_list = list(page.object_list)
     describe(page.object_list)
-    result = verify() if request.GET.get("verify") == "1" else None
-    return render(request, "audit/trail.html", {"page": page, "verification": result})
+    checks = None
+    if request.GET.get("verify") == "1":
+        checks = {"trail": verify(), "access": verify_access_log()}
+    return render(request, "project/audit_trail.html", {"page": page, "checks": checks})
+
+
+@require_GET
+@staff_view
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Reveals, searches and exports the user may read (`Scope.access_log`), newest first.
+    A few queries per page: the rows with their users and persons, one per kind of
+    exported object."""
+    rows = request.scope.access_log().select_related("user__staff", "person").order_by("-at", "-id")  # fmt: skip
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    exports = [r for r in page.object_list if r.export_kind]
+    objects = _objects(exports)
+    for r in exports:
+        row = objects.get((r.object_type, r.object_id))
+        shown = SHOWN.get(r.object_type)
+        r.export_url = shown.url(row) if row is not None and shown and shown.url else ""
+        r.export_gone = row is None
+    return render(request, "project/access_log.html", {
+        "page": page, "field_labels": FIELD_LABELS,
+    })  # fmt: skip
