@@ -235,3 +235,50 @@ def test_the_migration_chains_the_rows_written_before(vendor, tmp_path):
             server, name = env["DATABASE_URL"].rsplit("/", 1)
             with psycopg.connect(f"{server}/postgres", autocommit=True) as c:
                 c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# --- two chains, one lock order --------------------------------------------------------------
+@pytest.mark.postgres
+def test_appending_to_both_chains_in_either_order_does_not_deadlock(postgres_db, committed):
+    """GIVEN two transactions that each append to both chains, in opposite orders, and
+    wait for each other between the two appends, THEN both commit: the heads are always
+    locked audit first (a lock order), where opposite orders would deadlock."""
+    import threading
+
+    from django.db import connections, transaction
+
+    user = get_user_model().objects.create_user("locker", password="x")
+    ChainHead.objects.get_or_create(pk=AUDIT_HEAD, defaults={"last_hash": GENESIS})
+    ChainHead.objects.get_or_create(pk=ACCESS_LOG_HEAD, defaults={"last_hash": GENESIS})
+    first_done = threading.Barrier(2, timeout=5)
+    errors: list[BaseException] = []
+
+    def access_log_row():
+        AccessLog.objects.create(user=user, kind="reveal", field="phone", reason="测试")
+
+    def audit_event():
+        record(user, "keys.rotate", object_type="keys", object_id="1")
+
+    def run(first, second):
+        try:
+            with transaction.atomic():
+                first()
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    first_done.wait()  # the other holds its first lock now (or waits for ours)
+                second()
+        except BaseException as e:  # a deadlock would be raised here
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(access_log_row, audit_event)),
+        threading.Thread(target=run, args=(audit_event, access_log_row)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert AccessLog.objects.count() == 2 and AuditEvent.objects.count() == 2
+    assert verify().ok and verify_access_log().ok

@@ -110,3 +110,32 @@ def test_it_speaks_english_to_an_english_browser(client, db):
 
     assert response.status_code == 404
     assert "not in your area" in response.content.decode()
+
+
+def test_a_write_that_waited_out_the_lock_is_a_chinese_busy_page_not_a_500(as_user, monkeypatch):
+    """SQLite lets one writer at a time; a request that waited CUNXIN_SQLITE_TIMEOUT for the
+    lock gets "busy, send it again" (503, Retry-After), and any other database error stays
+    the 500 it is."""
+    from django.db import OperationalError
+
+    from cunxin.project import views
+
+    client = as_user("cm_a")
+    client.raise_request_exception = False
+    original = views.todos_for
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(views, "todos_for", locked)
+    response = client.get("/")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    html = page(response)
+    assert "系统繁忙" in html and "database" not in html
+
+    def broken(*args, **kwargs):
+        raise OperationalError("no such table: pool_person")
+
+    monkeypatch.setattr(views, "todos_for", broken)
+    assert client.get("/").status_code == 500
+    monkeypatch.setattr(views, "todos_for", original)

@@ -97,6 +97,13 @@ def link(head_pk: int, row, payload: list, save) -> None:
     the change. Two queries and a row lock besides the save."""
     # no savepoint: inside the caller's transaction, a failure here must fail the change too
     with transaction.atomic(savepoint=False):
+        # Heads are locked in one order (the audit trail's, then the access log's): a
+        # transaction that appends to both chains, in either order, cannot deadlock with
+        # another one doing the same.
+        for lower in range(AUDIT_HEAD, head_pk):
+            ChainHead.objects.select_for_update().get_or_create(
+                pk=lower, defaults={"last_hash": GENESIS}
+            )
         head, _ = ChainHead.objects.select_for_update().get_or_create(
             pk=head_pk, defaults={"last_hash": GENESIS}
         )
