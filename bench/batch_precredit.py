@@ -4,7 +4,8 @@ Every adult of the county is decided under the credit policy in force, with the 
 model's scores and a signed-off evaluation for every household (simulated here: 90% white,
 6% grey, 2% black, 2% too few reviews, amounts 20,000–200,000 yuan by a hash of the uid),
 and the run's rows are written. The run is the app's own (`cunxin.decisions.batch`),
-executed in this process as the background thread would execute it.
+queued as the page queues it and run by the worker's own claim-and-run code in this
+process (`cunxin.jobs.worker.drain`).
 
     # reset the database, publish a built pool, publish and activate its model, run
     uv run --extra spark --group bench python bench/batch_precredit.py \\
