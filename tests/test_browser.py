@@ -159,7 +159,7 @@ def test_customer_manager_walks_from_login_to_the_access_log(live_server, bank, 
     page.get_by_test_id("nav-more").locator("summary").click()
     page.locator('nav a[href="/access-log/"]').click()
     page.wait_for_url(f"{base}/access-log/")
-    rows = page.get_by_test_id("access-log").locator("tbody tr").filter(has_text="张伟")
+    rows = page.get_by_test_id("access-row").filter(has_text="张伟")
     assert rows.count() == 1
     row = rows.first.inner_text()
     assert "cm_a" in row
