@@ -193,14 +193,8 @@ def do_start_batch_run(
         record(actor, f"decisions.batch.{purpose}", run,
                after={"scope": [kind, code], "policy": run.policy.version,
                       "draft": draft.version if draft else None})  # fmt: skip
-        _enqueue_batch_run(run)
+        run.enqueue(run_batch)
     return run
-
-
-def _enqueue_batch_run(run: BatchRun) -> None:
-    result = run_batch.enqueue(run.pk, run.attempt)
-    BatchRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
-    run.task_id = str(result.id)
 
 
 def may_rerun_batch_run(actor, run: BatchRun) -> bool:
@@ -217,17 +211,10 @@ def do_rerun_batch_run(actor, run: BatchRun) -> BatchRun:
     if not may_start_batch_run(actor, run.purpose, run.scope_kind, run.scope_code):
         raise PermissionDenied
     with transaction.atomic():
-        queued = BatchRun.objects.filter(
-            pk=run.pk, status__in=BatchRun.RERUNNABLE, attempt=run.attempt
-        ).update(
-            status=BatchRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="", task_id="",
-            started_at=None, finished_at=None, heartbeat_at=None, done=0, total=0, counts={},
-            summary={}, timings={}, error="",
-        )  # fmt: skip
-        if not queued:
+        if not run.queue_again(started_at=None, finished_at=None, total=0, counts={},
+                               summary={}, timings={}, error=""):  # fmt: skip
             raise ValidationError(_("This run is not failed or interrupted: it cannot be run again."))  # fmt: skip
-        run.refresh_from_db()
         PreCredit.objects.filter(run=run).delete()  # none are kept by an unfinished run
         record(actor, "decisions.batch.rerun", run, after={"attempt": run.attempt})
-        _enqueue_batch_run(run)
+        run.enqueue(run_batch)
     return run

@@ -42,6 +42,27 @@ class BackgroundRun(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
+    def enqueue(self, task) -> None:
+        """Queue `task(pk, attempt)` for this run and note the task's id. Call inside the
+        transaction that created or re-queued the run: both commit or neither."""
+        result = task.enqueue(self.pk, self.attempt)
+        type(self).objects.filter(pk=self.pk).update(task_id=str(result.id))
+        self.task_id = str(result.id)
+
+    def queue_again(self, **reset) -> bool:
+        """A failed or interrupted run back to queued as its next attempt, with `reset` (the
+        kind's own result fields) cleared; True if this call did it. A conditional UPDATE:
+        of two people asking at once one wins, the other's call returns False."""
+        queued = type(self).objects.filter(
+            pk=self.pk, status__in=self.RERUNNABLE, attempt=self.attempt
+        ).update(
+            status=RunStatus.QUEUED, attempt=self.attempt + 1, worker_id="", task_id="",
+            heartbeat_at=None, done=0, **reset,
+        )  # fmt: skip
+        if queued:
+            self.refresh_from_db()
+        return bool(queued)
+
 
 class WorkerProcess(models.Model):
     """A process that runs background work: `cunxin worker`, or a foreground command

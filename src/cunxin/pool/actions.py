@@ -342,7 +342,7 @@ def do_queue_publish(pool_dir: Path, *, by: str, actor=None) -> PublishRun:
             status=PublishRun.Status.QUEUED, published_by=by, total=len(TABLES),
         )  # fmt: skip
         record(actor or by, "pool.publish.queue", run, after={"pool_dir": str(pool_dir)})
-        _enqueue_publish(run)
+        run.enqueue(publish_pool)
     return run
 
 
@@ -352,21 +352,8 @@ def do_publish_again(actor, run: PublishRun) -> PublishRun:
     if not may_publish(scope_for(actor)):
         raise PermissionDenied
     with transaction.atomic():
-        queued = PublishRun.objects.filter(
-            pk=run.pk, status__in=PublishRun.RERUNNABLE, attempt=run.attempt
-        ).update(
-            status=PublishRun.Status.QUEUED, attempt=run.attempt + 1, worker_id="",
-            started_at=None, finished_at=None, heartbeat_at=None, done=0, step="", error="",
-        )  # fmt: skip
-        if not queued:
+        if not run.queue_again(started_at=None, finished_at=None, step="", error=""):
             raise ValidationError(_("This publish is not failed or interrupted: it cannot be run again."))  # fmt: skip
-        run.refresh_from_db()
         record(actor, "pool.publish.rerun", run, after={"attempt": run.attempt})
-        _enqueue_publish(run)
+        run.enqueue(publish_pool)
     return run
-
-
-def _enqueue_publish(run: PublishRun) -> None:
-    result = publish_pool.enqueue(run.pk, run.attempt)
-    PublishRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
-    run.task_id = str(result.id)
