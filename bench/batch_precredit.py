@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import web_load
-from cunxin.decisions.actions import do_start_batch_run
 from web_load import OUT, log
 
 STARTED = time.monotonic()
@@ -94,6 +93,7 @@ def main() -> int:
     django.setup()
     from django.contrib.auth import get_user_model
 
+    from cunxin.decisions.actions import do_start_batch_run
     from cunxin.decisions.models import BatchRun, ModelVersion
     from cunxin.decisions.scores import publish_model
     from cunxin.jobs.worker import drain

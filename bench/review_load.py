@@ -38,7 +38,6 @@ import time
 from pathlib import Path
 
 import web_load
-from cunxin.evaluation.versions import default_policy_version, evaluation_policy
 from web_load import OUT, PASSWORD, ROOT, summarise
 
 LOCUSTFILE = ROOT / "bench" / "locustfile_review.py"
@@ -83,6 +82,7 @@ def setup_evaluators(n_users: int, per_village: int, seed: int) -> tuple[list[di
     from cunxin.evaluation import actions
     from cunxin.evaluation.conflict import find_conflict
     from cunxin.evaluation.models import PanelRole, Project, Review, ReviewStatus, RoundKind
+    from cunxin.evaluation.versions import default_policy_version, evaluation_policy
     from cunxin.org import actions as org_actions
     from cunxin.org.models import Role, Staff, Village
     from cunxin.pool.models import Person
