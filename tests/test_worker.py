@@ -8,6 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -275,3 +278,53 @@ def test_a_killed_workers_run_is_interrupted_by_the_next_worker_and_runs_again(
     finally:
         stop_worker(second)
     assert WorkerProcess.objects.get(worker_id=done.worker_id).stopped_at is not None
+
+
+def _alive(pid: int) -> bool:
+    """Running (an ended process whose new parent has not reaped it yet is a zombie)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_the_demos_worker_stops_when_the_demo_is_killed(committed, tmp_path):
+    """The demo starts `cunxin worker --stop-with-parent`; killed (SIGKILL, no clean-up),
+    the demo leaves no worker behind: the worker sees its parent gone and stops."""
+    import json
+
+    from conftest import worker_env
+
+    env = worker_env()
+    pid_file = tmp_path / "worker.pid"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import json, subprocess, sys, time; "
+            "w = subprocess.Popen([sys.executable, '-m', 'cunxin.cli', 'worker', "
+            "'--stop-with-parent', '--interval', '0.2']); "
+            f"open({json.dumps(str(pid_file))}, 'w').write(str(w.pid)); time.sleep(600)"
+        )], env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker_pid = int(pid_file.read_text())
+        while (
+            time.monotonic() < deadline
+            and not WorkerProcess.objects.filter(pid=worker_pid).exists()
+        ):
+            time.sleep(0.1)  # registered: it runs
+        assert WorkerProcess.objects.filter(pid=worker_pid, stopped_at__isnull=True).exists()
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 60  # a bound on waiting, not a speed check
+    while time.monotonic() < deadline and _alive(worker_pid):
+        time.sleep(0.2)
+    if _alive(worker_pid):
+        os.kill(worker_pid, signal.SIGKILL)
+        pytest.fail("the worker outlived the demo that started it")
+    assert WorkerProcess.objects.get(pid=worker_pid).stopped_at is not None  # a clean stop

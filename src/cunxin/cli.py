@@ -446,7 +446,12 @@ def keys_rotate(batch: int) -> None:
 @click.option(
     "--max-tasks", default=None, type=click.IntRange(min=1), help="Stop after this many tasks."
 )
-def worker(queues: str, interval: float, max_tasks: int | None) -> None:
+@click.option(
+    "--stop-with-parent",
+    is_flag=True,
+    help="Stop once the process that started the worker ends (how the demo runs it).",
+)
+def worker(queues: str, interval: float, max_tasks: int | None, stop_with_parent: bool) -> None:
     """Run background work: batch runs, publishes, periodic jobs (SIGTERM stops it after
     the current task)."""
     import logging
@@ -457,7 +462,10 @@ def worker(queues: str, interval: float, max_tasks: int | None) -> None:
 
     logging.getLogger("django_tasks_db").setLevel(logging.INFO)
     logging.getLogger("django_tasks").setLevel(logging.INFO)
-    jobs_worker.run(queues=queues.split(","), interval=interval, max_tasks=max_tasks)
+    jobs_worker.run(
+        queues=queues.split(","), interval=interval, max_tasks=max_tasks,
+        stop_with_parent=stop_with_parent,
+    )  # fmt: skip
 
 
 @main.command()
@@ -534,7 +542,9 @@ def _worker_process() -> Iterator[None]:
     import os
     import subprocess
 
-    proc = subprocess.Popen([sys.executable, "-m", "cunxin.cli", "worker"], env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cunxin.cli", "worker", "--stop-with-parent"], env=os.environ.copy()
+    )
     click.echo(f"background worker started (cunxin worker, pid {proc.pid})")
     try:
         yield

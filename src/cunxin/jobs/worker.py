@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -66,15 +67,22 @@ class Ticker(threading.Thread):
     worker) the periodic jobs that are due. A database error (a locked SQLite file, a
     dropped connection) is logged and tried again on the next beat."""
 
-    def __init__(self, worker_id: str, *, schedule: bool):
+    def __init__(self, worker_id: str, *, schedule: bool, parent_pid: int | None = None):
         super().__init__(name=f"ticker-{worker_id}", daemon=True)
         self.worker_id = worker_id
         self.schedule = schedule
+        self.parent_pid = parent_pid
         self.stopping = threading.Event()
 
     def run(self) -> None:
         try:
             while not self.stopping.wait(beat_seconds()):
+                if self.parent_pid and os.getppid() != self.parent_pid:
+                    # the process that started us is gone (the demo was killed): stop as
+                    # SIGTERM stops a worker, after the task at hand
+                    log.warning("worker %s: its parent process ended; stopping", self.worker_id)
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    return
                 try:
                     close_old_connections()
                     WorkerProcess.objects.filter(worker_id=self.worker_id).update(
@@ -99,10 +107,13 @@ class Ticker(threading.Thread):
 
 
 @contextlib.contextmanager
-def process(kind: str, *, schedule: bool = False) -> Iterator[WorkerProcess]:
-    """This process as a `WorkerProcess`, beating until the block ends."""
+def process(
+    kind: str, *, schedule: bool = False, parent_pid: int | None = None
+) -> Iterator[WorkerProcess]:
+    """This process as a `WorkerProcess`, beating until the block ends (and, with
+    `parent_pid`, stopping itself once that process is gone)."""
     worker = register(kind)
-    ticker = Ticker(worker.worker_id, schedule=schedule)
+    ticker = Ticker(worker.worker_id, schedule=schedule, parent_pid=parent_pid)
     ticker.start()
     try:
         yield worker
@@ -113,10 +124,19 @@ def process(kind: str, *, schedule: bool = False) -> Iterator[WorkerProcess]:
         )
 
 
-def run(*, queues: list[str], interval: float, max_tasks: int | None = None) -> None:
+def run(
+    *,
+    queues: list[str],
+    interval: float,
+    max_tasks: int | None = None,
+    stop_with_parent: bool = False,
+) -> None:
     """`cunxin worker`: run tasks until a signal stops it (the current task finishes
-    first; a second Ctrl-C ends it at once, and the sweep marks its run interrupted)."""
-    with process(WorkerProcess.Kind.WORKER, schedule=True) as worker:
+    first; a second Ctrl-C ends it at once, and the sweep marks its run interrupted). With
+    `stop_with_parent` (the demo's worker) it also stops once the process that started it
+    is gone, even killed."""
+    parent = os.getppid() if stop_with_parent else None
+    with process(WorkerProcess.Kind.WORKER, schedule=True, parent_pid=parent) as worker:
         log.info("cunxin worker %s started (queues %s)", worker.worker_id, ",".join(queues))
         sweep_runs()  # what a killed predecessor left is marked as soon as it is stale
         loop = Worker(
