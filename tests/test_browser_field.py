@@ -183,3 +183,23 @@ def test_the_credit_section_on_a_phone(live_server, phone_page, bank, shot):
     assert HAN.search(page.locator("main").inner_text())
     assert_fits_phone_width(page)
     shot(page, "f08-models-weak.png")
+
+
+def test_a_visit_without_the_phones_location_says_so(live_server, phone_page, bank, shot):
+    """Location refused: the visit form says it is not available and what to do (it
+    waited forever, saying 正在获取手机位置…)."""
+    from cunxin.visits.models import VisitTask
+
+    _signed_off_village(bank, grid_cm=False)
+    page, base = phone_page, live_server.url
+    page.context.clear_permissions()  # the browser refuses the location
+    sign_in(page, base, "cm_a")
+    task = VisitTask.objects.filter(assigned_to=bank.users["cm_a"].staff).first()
+    page.goto(f"{base}/visits/tasks/{task.pk}/")
+    shown = page.locator("[data-geo-shown]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-geo-shown]').classList.contains('errors')"
+    )
+    assert "不可用" in shown.inner_text() and "电话" in shown.inner_text()
+    assert_fits_phone_width(page)
+    shot(page, "f09-visit-no-location.png")

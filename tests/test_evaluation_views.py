@@ -130,3 +130,29 @@ def test_outsiders_other_villages_and_closed_rounds_get_404(client, village, ope
     actions.do_close_round(village.users["cm_a"], open_round)
     assert client.get(review_url(open_round)).status_code == 404
     assert client.get(reverse("evaluation:home")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_evaluators_list_says_where_a_household_is_and_filters_what_is_left(
+    client, village, open_round
+):
+    """Two households of the same name were told apart by nothing: the list shows the
+    group and the household number, filters by group and by what is left to review, and
+    a save or a submit says so."""
+    from cunxin.pool.models import Household
+
+    Household.objects.filter(uid="Ha1").update(group_id="VA1G1")
+    client.force_login(village.users["ev2"])
+    home = reverse("evaluation:home")
+    page = client.get(home).content.decode()
+    rows = re.findall(r'<tr data-testid="household-row"[^>]*>(.*?)</tr>', page, re.S)
+    [row] = [r for r in rows if "张伟" in r]
+    assert "第一组" in row and "户号 NOa1" in row
+    submit = {"action": "submit", "knows-Pa11": "yes", "amount-Pa11": "30000",
+              "knows-Pa12": "no"}  # fmt: skip
+    answer = client.post(review_url(open_round), submit, follow=True).content.decode()
+    assert "已提交" in answer and "谢谢" in answer  # the confirmation
+    left = client.get(home, {"left": "1"}).content.decode()
+    assert left.count('data-testid="household-row"') == 2 and "NOa1" not in left
+    assert client.get(home, {"group": "VA1G1"}).content.decode().count('data-testid="household-row"') == 1  # fmt: skip
+    assert client.get(home, {"group": "nope"}).content.decode().count('data-testid="household-row"') == 3  # fmt: skip

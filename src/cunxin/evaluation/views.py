@@ -8,11 +8,14 @@ active seat on the round's panel and that the round is open (404 otherwise).
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cunxin.evaluation import actions
@@ -21,6 +24,7 @@ from cunxin.evaluation.forms import GRADES, ReviewHouseholdForm
 from cunxin.evaluation.models import PanelMember, Review, ReviewStatus, Round
 from cunxin.evaluation.versions import evaluation_policy
 from cunxin.lib.masking import mask_id_for_evaluator
+from cunxin.org.models import VillageGroup
 from cunxin.pool.models import Household, Person
 from cunxin.pool.views import photo_response
 from cunxin.providers.identity import get_provider
@@ -46,9 +50,26 @@ def evaluator_home(request: HttpRequest) -> HttpResponse:
     if found is None:
         raise Http404
     rnd, seat = found
-    households = Household.objects.filter(
+    households = (
+        Household.objects.filter(village_id=rnd.project.village_id, retired_at__isnull=True)
+        .select_related("group")
+        .order_by("group_id", "household_no", "uid")
+    )
+    groups = VillageGroup.objects.filter(
         village_id=rnd.project.village_id, retired_at__isnull=True
-    ).order_by("group_id", "household_no", "uid")
+    ).order_by("code")
+    group = request.GET.get("group", "")
+    if group in {g.code for g in groups}:
+        households = households.filter(group_id=group)
+    else:
+        group = ""
+    left = request.GET.get("left") == "1"
+    if left:  # a household with a living member the evaluator has not submitted yet
+        submitted = actions.my_reviews(request.user, rnd).filter(status=ReviewStatus.SUBMITTED)
+        households = households.filter(Exists(
+            Person.objects.filter(household=OuterRef("pk"), retired_at__isnull=True)
+            .exclude(uid__in=submitted.values("person_id"))
+        ))  # fmt: skip
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     mine: dict[str, set[str]] = {}
     for household, status in (
@@ -62,9 +83,10 @@ def evaluator_home(request: HttpRequest) -> HttpResponse:
         seat, rnd.project.village_id, evaluation_policy(rnd.project.policy)
     )
     rows = [(h, _progress(mine.get(h.uid, set())), conflicts.get(h.uid)) for h in page]
-    return render(
-        request, "evaluation/home.html", {"round": rnd, "seat": seat, "page": page, "rows": rows}
-    )
+    return render(request, "evaluation/home.html", {
+        "round": rnd, "seat": seat, "page": page, "rows": rows, "groups": groups,
+        "group": group, "left": left,
+    })  # fmt: skip
 
 
 def _progress(statuses: set[str]) -> str:
@@ -110,6 +132,9 @@ def review_household(request: HttpRequest, round_id: int, uid: str) -> HttpRespo
                 else:
                     errors = list(e.messages)
             else:
+                messages.success(request, _(
+                    "Submitted: thank you. The household is locked for you now."
+                ) if form.submit else _("Saved as a draft: you can come back to it."))  # fmt: skip
                 return redirect("evaluation:home")
         if actions.conflict_for(seat, members[0], policy):
             raise PermissionDenied  # the household is not theirs to review at all

@@ -28,6 +28,11 @@
         form.querySelector("input[name=lon]").value = lon;
         var shown = form.querySelector("[data-geo-shown]");
         if (shown) shown.textContent = lat + ", " + lon;
+      }, function () {
+        // no location: say so (an on-site visit needs one; a phone visit does not)
+        var shown = form.querySelector("[data-geo-shown]");
+        var failed = form.querySelector("[data-geo-failed]");
+        if (shown && failed) { shown.textContent = failed.textContent; shown.classList.add("errors"); }
       });
     }
   });
