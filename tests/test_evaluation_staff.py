@@ -80,3 +80,19 @@ def test_removing_a_panel_member_on_the_page_voids_their_drafts(client, project,
     assert client.post(url, {"reason": "搬走了"}).status_code == 302
     draft.refresh_from_db()
     assert draft.status == ReviewStatus.VOID and "搬走了" in draft.void_reason
+
+
+@pytest.mark.django_db
+def test_a_form_that_cannot_work_is_not_offered_and_the_page_says_why(client, project, village):
+    """Starting a project where every village has one, or opening a round while one is
+    open, was offered and then refused; now the page says why instead."""
+    w = village
+    client.force_login(w.users["bm_a"])
+    actions.do_start_project(w.users["bm_a"], w.villages["VA2"], w.users["cm_a"].staff)
+    page = client.get(reverse("evaluation:projects")).content.decode()
+    assert 'data-testid="no-village-to-start"' in page and 'name="village"' not in page
+    detail = reverse("evaluation:project", args=[project.pk])
+    assert 'data-testid="round-open"' in client.get(detail).content.decode()
+    actions.do_open_round(w.users["bm_a"], project, RoundKind.FIRST)
+    page = client.get(detail).content.decode()
+    assert 'data-testid="round-under-way"' in page and 'data-testid="round-open"' not in page

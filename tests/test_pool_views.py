@@ -559,7 +559,11 @@ def test_it_exports_the_segment_masked_within_scope_and_logs_it(as_user, world, 
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert response["Content-Disposition"].endswith('.xlsx"')
+    from urllib.parse import unquote
+
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert unquote(disposition.split("''", 1)[1]) == f"分群{everyone_segment.pk}.xlsx"
     header, *rows = read_sheet(response)
     names = [row[header.index("姓名")] for row in rows]
     assert sorted(names) == sorted(["张伟", "李芳", "王强"])  # cm_a's three, not 赵敏 (GA2x)

@@ -36,7 +36,7 @@ def hair(root):
 def test_it_names_the_simulator_as_not_real():
     provider = SimulatedIdentityPhotos()
     assert provider.is_simulator is True
-    assert provider.name == "身份核查照片模拟器（非真实照片）"
+    assert provider.name == "身份核查照片模拟器"
 
 
 def test_it_returns_an_svg_photo_marked_as_simulated():

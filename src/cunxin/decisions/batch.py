@@ -52,8 +52,9 @@ Scope = tuple[str, str]  # (kind, code): ("village", "V001"), ("branch", "B01"),
 
 # --- what a run covers ----------------------------------------------------------------------
 def scope_name(kind: str, code: str) -> str:
-    if kind == BatchRun.ScopeKind.VILLAGE:
-        return Village.objects.filter(code=code).values_list("name", flat=True).first() or ""
+    if kind == BatchRun.ScopeKind.VILLAGE:  # as everywhere else: 伊山镇王庄村
+        village = Village.objects.filter(code=code).first()
+        return str(village) if village else ""
     if kind == BatchRun.ScopeKind.BRANCH:
         return Branch.objects.filter(code=code).values_list("name", flat=True).first() or ""
     return _("the whole county")

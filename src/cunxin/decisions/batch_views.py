@@ -28,6 +28,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -490,7 +491,7 @@ def _finished_precredit_or_404(scope: Scope, pk: int) -> BatchRun:
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=sheets.XLSX_TYPE)
     # no personal data in the name: the run and the village by code
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
@@ -502,7 +503,7 @@ def whitelist(request: HttpRequest, pk: int) -> HttpResponse:
     run = _finished_precredit_or_404(scope, pk)
     content, rows = sheets.whitelist(run, scope)
     sheets.log_export(request.user, run, rows)
-    return _xlsx(content, f"whitelist-run-{run.pk}.xlsx")
+    return _xlsx(content, _("White list of run %(run)s") % {"run": run.pk} + ".xlsx")
 
 
 @require_GET
@@ -516,7 +517,9 @@ def approval_sheet(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         raise Http404
     content, rows = sheets.approval_sheet(run, village, scope)
     sheets.log_export(request.user, run, rows, village=village)
-    return _xlsx(content, f"approval-run-{run.pk}-{village.code}.xlsx")
+    return _xlsx(content, _("Batch approval sheet of run %(run)s, %(village)s") % {
+        "run": run.pk, "village": village.name,
+    } + ".xlsx")  # fmt: skip
 
 
 # --- what-if -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -92,8 +93,8 @@ def sheet_export(request: HttpRequest, pk: int, member: int) -> HttpResponse:
     content = sheets.export_sheet(project, rnd, seat, request.scope)
     sheets.log_sheet_export(request.user, project, seat)
     response = HttpResponse(content, content_type=sheets.XLSX_TYPE)
-    # no personal data in the name: the project and the seat, by number
-    response["Content-Disposition"] = (
-        f'attachment; filename="evaluation-sheet-{project.pk}-{seat.pk}.xlsx"'
-    )
+    # no personal data in the name: the village and the seat, by number
+    response["Content-Disposition"] = content_disposition_header(True, _(
+        "Paper evaluation sheet of %(village)s, seat %(seat)s"
+    ) % {"village": project.village.name, "seat": seat.pk} + ".xlsx")  # fmt: skip
     return response

@@ -113,6 +113,7 @@ def _project_page(request: HttpRequest, proj: Project, **forms) -> HttpResponse:
         "round_error": forms.get("close"),
         "candidates": candidates, "roles": PanelRole.choices, "kinds": [(k, label) for k, label in RoundKind.choices if k not in {r.kind for r, *_ in rounds}],
         "can_manage": actions.may_manage_project(scope, proj),
+        "round_open": any(rnd.is_open for rnd, *_counts in rounds),
         "can_move_policy": can_move_project_policy(request.user, proj),
         "can_sign_off": actions.may_sign_off(scope, proj),
         "visit_tasks": proj.visit_tasks.count(),

@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -335,5 +336,7 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="segment-{seg.pk}.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, _("Segment %(segment)s") % {"segment": seg.pk} + ".xlsx"
+    )
     return response

@@ -359,7 +359,7 @@ def _portrait_svg(person_key: str, gender: str | None, age: int | None) -> str:
 class SimulatedIdentityPhotos(IdentityPhotoProvider):
     """Clearly labelled fake portraits, so screens work before 联网核查 is connected."""
 
-    name = "身份核查照片模拟器（非真实照片）"
+    name = "身份核查照片模拟器"  # the pages and the drawing say it is no real photo
     is_simulator = True
 
     def photo(self, person_key: str, *, gender: str | None, age: int | None) -> Photo:

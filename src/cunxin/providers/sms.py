@@ -28,7 +28,7 @@ class SmsProvider(abc.ABC):
 
 
 class SimulatedSms(SmsProvider):
-    name = "短信模拟器（未真实发送）"
+    name = "短信模拟器"  # the pages say it sends nothing
     is_simulator = True
 
     def send(self, phone: str, text: str) -> SmsResult:
