@@ -6,6 +6,7 @@ scope, are formula-safe, and every download is access-logged."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import openpyxl
@@ -251,3 +252,19 @@ def test_a_person_without_a_household_is_not_counted_as_a_household(scored, clie
     last = data[-1]
     assert last[header.index(gettext("Name"))] == "流动人员"
     assert last[header.index(gettext("Household number"))] == gettext("no household")
+
+
+def test_a_declined_row_says_which_amount_was_nothing():
+    """刘春梅 was 较好 with a model amount of 0 (no repayment capacity) and the sheet said
+    only "按政策无授信额度": it now names the amount that was 0."""
+    from django.utils import translation
+
+    from cunxin.decisions.sheets import Row, _reason
+
+    row = Row("V1", "H1", "NO1", "第一组", "刘春梅", "3207**********0011", "较好", 560,
+              30_000, 0, 30_000, 0, (), "", False)  # fmt: skip
+    with translation.override("zh-hans"):
+        reason = _reason(row, {})
+        assert "模型额度" in reason and "评议额度" not in reason and "较好" in reason
+        stopped = _reason(dataclasses.replace(row, hard_stops=("age",)), {"age": "年龄不符"})
+        assert stopped == "年龄不符"

@@ -191,6 +191,15 @@ def _reason(r: Row, stops: dict[str, str]) -> str:
     if r.hard_stops:
         return "；".join(stops.get(s, s) for s in r.hard_stops)
     if r.final_yuan == 0:
+        # which of the three amounts was nothing (the lowest decides by default)
+        zero = [label for label, amount in (
+            (_("evaluation amount"), r.evaluation_yuan), (_("model amount (repayment capacity and grade cap)"), r.model_yuan),
+            (_("survey amount"), r.survey_yuan),
+        ) if amount == 0]  # fmt: skip
+        if zero:
+            return _("No amount: %(which)s is 0 (grade %(grade)s)") % {
+                "which": "、".join(str(z) for z in zero), "grade": r.grade,
+            }  # fmt: skip
         return _("No amount under the policy (grade %(grade)s)") % {"grade": r.grade}
     return ""
 
