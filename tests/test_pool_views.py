@@ -724,3 +724,12 @@ def test_it_locks_a_user_out_after_five_wrong_passwords(client, world, db):
     assert "<html" in locked.content.decode()  # the lockout page, not a bare error
     # the lock is on this user (from this address), not on everyone behind the address
     assert sign_in(Client(), "cm_b", PASSWORD).status_code == 302
+
+
+def test_the_360_header_shows_a_risk_list_only_when_there_is_one(as_user):
+    """白名单 in the header (the pool's "on no risk list") read as an evaluation verdict next
+    to the app's own evaluation: the header shows the grey and black lists only."""
+    plain = as_user("cm_a").get(reverse("pool:person", args=["Pa11"])).content.decode()
+    grey = as_user("cm_a").get(reverse("pool:person", args=["Pa12"])).content.decode()
+    assert 'data-testid="list-badge"' not in plain
+    assert 'data-testid="list-badge">灰名单<' in grey
