@@ -109,3 +109,43 @@ def test_a_visit_recorded_twice_at_once_is_recorded_once(sqlite_file, village, p
     _refused, page = loser(responses)
     assert "该户已走访" in page
     assert Visit.objects.filter(task=task).count() == 1
+
+
+def test_a_page_opens_while_a_long_write_holds_the_lock(sqlite_file, world):
+    """GIVEN a writer holding the database's write lock (a publish, a batch run's rows),
+    WHEN a signed-in user opens a page, THEN it answers at once: reads go on beside a
+    writer (SQLite's write-ahead log) and a page that only reads writes no session row
+    (it used to wait out the lock timeout and answer 400 on SQLite)."""
+    from django.db import transaction
+
+    from cunxin.pool.models import Segment
+
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users["bm_a"])  # signed in before the lock is taken
+    assert (
+        client.get(reverse("home")).status_code == 200
+    )  # (as after a real sign-in: the CSRF secret is in the session)
+    holding, done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                Segment.objects.create(
+                    name="写入中", colors=["grey"], created_by=world.users["bm_a"]
+                )
+                holding.set()
+                done.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        response = client.get(reverse("home"))
+        # a page that waited for the lock would have timed out (503) while it is held
+        assert response.status_code == 200
+        assert thread.is_alive(), "the writer let go before the page answered"
+    finally:
+        done.set()
+        thread.join(timeout=60)

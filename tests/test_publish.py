@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,12 +16,13 @@ import duckdb
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from conftest import need
 from cunxin.datapool.errors import PoolInputError
 from cunxin.lib import crypto
 from cunxin.pool.models import AccessLog, Household, Person, PublishRun, RiskFlag
-from cunxin.pool.publish import publish
+from cunxin.pool.publish import PublishBusy, publish
 
 
 @pytest.fixture(scope="session")
@@ -306,23 +308,85 @@ def test_a_ciphertext_copied_to_another_person_does_not_decrypt(small_pool):
         b.id_number()
 
 
-@pytest.mark.postgres
-def test_a_second_publish_at_the_same_time_is_refused(postgres_db, small_pool):
+@contextlib.contextmanager
+def another_publish_running():
+    """Hold the publish lock as another process's publish would: PostgreSQL's advisory lock
+    from another connection, the flock of the file beside a SQLite database."""
+    import fcntl
+
     import psycopg
     from django.db import connection
 
     s = connection.settings_dict
-    other = psycopg.connect(
-        host=s["HOST"] or None, port=s["PORT"] or None, user=s["USER"], dbname=s["NAME"],
-        autocommit=True,
-    )  # fmt: skip
-    try:
-        other.execute("SELECT pg_advisory_lock(hashtext('cunxin.pool.publish'))")
-        with pytest.raises(PoolInputError, match="another"):
-            publish(small_pool, by="tester")
-        assert not PublishRun.objects.exists()
-    finally:
-        other.close()
+    if connection.vendor == "postgresql":
+        other = psycopg.connect(
+            host=s["HOST"] or None, port=s["PORT"] or None, user=s["USER"], dbname=s["NAME"],
+            autocommit=True,
+        )  # fmt: skip
+        try:
+            other.execute("SELECT pg_advisory_lock(hashtext('cunxin.pool.publish'))")
+            yield
+        finally:
+            other.close()
+        return
+    assert not connection.is_in_memory_db(), "a file database: the lock file is beside it"
+    with open(f"{Path(s['NAME']).resolve()}.publish-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.mark.django_db
+def test_a_second_publish_at_the_same_time_is_refused(small_pool):
+    with another_publish_running(), pytest.raises(PublishBusy, match="another"):
+        publish(small_pool, by="tester")
+    assert not PublishRun.objects.exists()
+    publish(small_pool, by="tester")  # once it has finished
+    assert PublishRun.objects.get().status == PublishRun.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_queued_publish_waits_while_another_runs(small_pool):
+    from cunxin.jobs.worker import drain
+    from cunxin.pool.actions import do_queue_publish
+
+    run = do_queue_publish(small_pool, by="ops")
+    first_task = run.task_id
+    with another_publish_running():
+        assert drain() == 1
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.QUEUED and run.task_id != first_task
+    task = DBTaskResult.objects.get(id=run.task_id)
+    assert task.status == "READY" and task.run_after > timezone.now()
+    assert drain() == 0  # not before its time
+    DBTaskResult.objects.filter(id=run.task_id).update(run_after=timezone.now())
+    assert drain() == 1
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.SUCCEEDED, run.error
+
+
+@pytest.mark.django_db
+def test_a_publish_queued_again_while_it_ran_keeps_nothing(small_pool, monkeypatch):
+    """GIVEN a publish whose worker was taken for stopped (its run interrupted and queued
+    again as attempt 2) while it went on, WHEN it comes to commit, THEN it keeps nothing
+    and attempt 2 is left to publish."""
+    from cunxin.jobs.worker import drain
+    from cunxin.pool import publish as P
+    from cunxin.pool.actions import do_queue_publish
+
+    run = do_queue_publish(small_pool, by="ops")
+    check = P.check_pool
+
+    def queued_again_meanwhile(*args, **kwargs):
+        # after the claim, before the publish's transaction (on SQLite nothing else writes
+        # while it runs)
+        PublishRun.objects.filter(pk=run.pk).update(status=PublishRun.Status.QUEUED, attempt=2)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(P, "check_pool", queued_again_meanwhile)
+    assert drain() == 1
+    run.refresh_from_db()
+    assert (run.status, run.attempt) == (PublishRun.Status.QUEUED, 2)
+    assert not Person.objects.exists() and not Household.objects.exists()
 
 
 @pytest.mark.postgres
@@ -368,10 +432,13 @@ def test_a_queued_publish_is_run_by_the_worker(small_pool):
 
 
 @pytest.mark.django_db
-def test_a_queued_publish_of_a_folder_gone_meanwhile_fails_with_the_reason(small_pool, tmp_path):
+def test_a_queued_publish_of_a_folder_gone_meanwhile_fails_with_the_reason(
+    small_pool, tmp_path, world, client
+):
     from cunxin.jobs.worker import drain
     from cunxin.pool.actions import do_queue_publish
 
+    persons = Person.objects.count()
     copy = tmp_path / "pool"
     shutil.copytree(small_pool, copy)
     run = do_queue_publish(copy, by="ops")
@@ -379,7 +446,12 @@ def test_a_queued_publish_of_a_folder_gone_meanwhile_fails_with_the_reason(small
     drain()
     run.refresh_from_db()
     assert run.status == PublishRun.Status.FAILED and "not a built pool" in run.error
-    assert not Person.objects.exists()
+    assert Person.objects.count() == persons
+    # HQ reads what happened in Chinese, the technical detail folded under it
+    client.force_login(world.users["hq_admin"])
+    page = client.get(reverse("pool:publish_runs")).content.decode()
+    assert "发布失败，数据库保持原状" in page
+    assert "<summary>技术详情</summary>" in page and "not a built pool" in page
 
 
 @pytest.mark.django_db

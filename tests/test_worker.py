@@ -25,9 +25,9 @@ from cunxin.decisions import batch
 from cunxin.decisions.actions import do_rerun_batch_run, do_start_batch_run
 from cunxin.decisions.fetch import credit_policy_in_force
 from cunxin.decisions.models import BatchRun, PreCredit
-from cunxin.jobs import schedule
+from cunxin.jobs import processes, schedule
 from cunxin.jobs.models import ScheduledJob, WorkerProcess
-from cunxin.jobs.processes import register
+from cunxin.jobs.processes import live_worker_ids, register
 from cunxin.jobs.sweep import sweep_runs
 from cunxin.jobs.worker import drain
 
@@ -142,6 +142,28 @@ def test_the_sweep_interrupts_the_runs_of_stopped_workers_only(world):
     dead.refresh_from_db()
     assert dead.stopped_at is not None
     assert sweep_runs()["decisions.batchrun"] == 0  # nothing twice
+
+
+@pytest.mark.django_db
+def test_the_worker_running_the_sweep_is_alive_whatever_its_last_beat(world):
+    """GIVEN a worker whose beats were held up (a long transaction held the row) and that
+    now runs the sweep, THEN neither it nor its run is taken for stopped; WHEN it beats
+    again after a sweep did take it for stopped, THEN it is alive again."""
+    late = register(WorkerProcess.Kind.WORKER)
+    _stale(late)
+    run = _running(world, late)
+
+    assert sweep_runs(alive=late.worker_id)["decisions.batchrun"] == 0
+    run.refresh_from_db()
+    late.refresh_from_db()
+    assert run.status == "running" and late.stopped_at is None
+
+    sweep_runs()  # another worker's sweep: it is stale, so stopped
+    late.refresh_from_db()
+    assert late.stopped_at is not None
+    processes.beat(late.worker_id)
+    late.refresh_from_db()
+    assert late.stopped_at is None and late.worker_id in live_worker_ids()
 
 
 @pytest.mark.django_db

@@ -42,6 +42,7 @@ from cunxin.decisions.policy_errors import cannot_decide
 from cunxin.decisions.tallies import Change, GradeTally, Outcome, RunCounts, Tally, WhatifCounts
 from cunxin.lib import crypto
 from cunxin.org.models import Branch, Village
+from cunxin.pool.publish import load_rows
 
 log = logging.getLogger(__name__)
 ADULT_AGE = 18  # persons at least this old by year of birth are decided
@@ -213,8 +214,6 @@ def write_precredit(
     """The run's rows (COPY on PostgreSQL), its counts and its success, in one transaction
     under the run's row lock: a run marked interrupted or queued again meanwhile keeps
     none of this attempt's rows (`Superseded`)."""
-    from cunxin.pool.publish import load_rows
-
     table = decision_table(run.pk, inputs, decisions)
     con = duckdb.connect()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,10 +44,11 @@ class BackgroundRun(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
-    def enqueue(self, task) -> None:
-        """Queue `task(pk, attempt)` for this run and note the task's id. Call inside the
-        transaction that created or re-queued the run: both commit or neither."""
-        result = task.enqueue(self.pk, self.attempt)
+    def enqueue(self, task, *, after: dt.datetime | None = None) -> None:
+        """Queue `task(pk, attempt)` for this run (not before `after`, if given) and note
+        the task's id. Call inside the transaction that created or re-queued the run: both
+        commit or neither."""
+        result = (task.using(run_after=after) if after else task).enqueue(self.pk, self.attempt)
         type(self).objects.filter(pk=self.pk).update(task_id=str(result.id))
         self.task_id = str(result.id)
 

@@ -48,3 +48,11 @@ def register(kind: str) -> WorkerProcess:
         worker_id=f"{kind}-{uuid.uuid4().hex[:16]}", kind=kind,
         host=socket.gethostname()[:128], pid=os.getpid(), started_at=now, seen_at=now,
     )  # fmt: skip
+
+
+def beat(worker_id: str) -> None:
+    """The process is alive now: `seen_at`, and no longer stopped (a sweep may have
+    thought so while it could not beat). One UPDATE."""
+    WorkerProcess.objects.filter(worker_id=worker_id).update(
+        seen_at=timezone.now(), stopped_at=None
+    )

@@ -45,18 +45,20 @@ def interrupt(runs, now: dt.datetime | None = None) -> int:
     return marked
 
 
-def sweep_runs(now: dt.datetime | None = None) -> dict[str, int]:
+def sweep_runs(now: dt.datetime | None = None, *, alive: str = "") -> dict[str, int]:
     """Mark interrupted every running run whose process stopped beating, and every queued
     run whose task ended without running it; fail the task rows of stopped workers; note
     the processes that stopped. Returns how many runs were interrupted, by kind. Each
     interruption is audited; one conditional UPDATE decides it, so a run that finishes
-    at the same moment keeps its result. A few queries, plus two per interrupted run."""
+    at the same moment keeps its result. `alive` is a worker known to be alive whatever
+    its last beat says (the one running this sweep). A few queries, plus two per
+    interrupted run."""
     now = now or timezone.now()
-    live = live_worker_ids(now)
+    live = live_worker_ids(now) | ({alive} if alive else set())
     counts: dict[str, int] = {}
     for model in run_models():
         label = model._meta.label_lower
-        running = model.objects.filter(status=RunStatus.RUNNING).exclude(worker_id__in=live)
+        stuck = model.objects.filter(status=RunStatus.RUNNING).exclude(worker_id__in=live)
         queued = list(model.objects.filter(status=RunStatus.QUEUED).exclude(task_id=""))
         ended = {
             str(i)
@@ -65,7 +67,7 @@ def sweep_runs(now: dt.datetime | None = None) -> dict[str, int]:
             ).values_list("id", flat=True)
         } if queued else set()  # fmt: skip
         orphans = [r for r in queued if r.task_id in ended]
-        counts[label] = interrupt([*running, *orphans], now)
+        counts[label] = interrupt([*stuck, *orphans], now)
     for result in DBTaskResult.objects.filter(status="RUNNING").only("id", "worker_ids"):
         if result.worker_ids and result.worker_ids[-1] not in live:
             DBTaskResult.objects.filter(id=result.id, status="RUNNING").update(
@@ -73,7 +75,7 @@ def sweep_runs(now: dt.datetime | None = None) -> dict[str, int]:
                 traceback=f"worker {result.worker_ids[-1]} stopped while running this task",
             )  # fmt: skip
     cutoff = now - dt.timedelta(seconds=stale_seconds())
-    WorkerProcess.objects.filter(stopped_at__isnull=True, seen_at__lt=cutoff).update(
-        stopped_at=F("seen_at")
-    )
+    WorkerProcess.objects.filter(stopped_at__isnull=True, seen_at__lt=cutoff).exclude(
+        worker_id=alive
+    ).update(stopped_at=F("seen_at"))
     return counts

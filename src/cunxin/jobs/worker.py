@@ -28,12 +28,13 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from cunxin.jobs import processes
 from cunxin.jobs.models import WorkerProcess
 from cunxin.jobs.processes import beat_seconds, register
 from cunxin.jobs.schedule import enqueue_due
@@ -83,23 +84,36 @@ class Ticker(threading.Thread):
                     log.warning("worker %s: its parent process ended; stopping", self.worker_id)
                     os.kill(os.getpid(), signal.SIGTERM)
                     return
-                try:
-                    close_old_connections()
-                    WorkerProcess.objects.filter(worker_id=self.worker_id).update(
-                        seen_at=timezone.now()
-                    )
-                    with _callbacks_lock:
-                        callbacks = list(_callbacks.values())
-                    for callback in callbacks:
-                        callback()
-                    if self.schedule:
-                        enqueue_due()
-                except OperationalError as e:
-                    log.warning("worker %s: beat failed (%s); trying again", self.worker_id, e)
-                except Exception:
-                    log.exception("worker %s: beat failed", self.worker_id)
+                self.beat()
         finally:
             connection.close()
+
+    def beat(self) -> None:
+        """One beat: alive (again, if a sweep had thought us stopped), then each running
+        task's callback and the due periodic jobs, each on its own so that one blocked
+        (a row a long transaction holds) does not silence the beat itself."""
+        close_old_connections()
+        if connection.vendor == "sqlite":
+            # wait a little for another writer, not the pages' full timeout: the next beat
+            # tries again
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 2000")
+        steps = [lambda: processes.beat(self.worker_id)]
+        with _callbacks_lock:
+            steps += list(_callbacks.values())
+        if self.schedule:
+            steps.append(enqueue_due)
+        for step in steps:
+            try:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL lock_timeout = '2s'")
+                    step()
+            except OperationalError as e:
+                log.warning("worker %s: beat step failed (%s); trying again", self.worker_id, e)
+            except Exception:
+                log.exception("worker %s: beat step failed", self.worker_id)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -124,6 +138,16 @@ def process(
         )
 
 
+class BeatingWorker(Worker):
+    """django-tasks-db's worker loop, beating before each task: a worker that could not
+    beat during a long one (its ticker blocked by a lock) is alive again before the next
+    task, a sweep among them."""
+
+    def run_task(self, db_task_result) -> None:
+        processes.beat(self.worker_id)
+        super().run_task(db_task_result)
+
+
 def run(
     *,
     queues: list[str],
@@ -139,7 +163,7 @@ def run(
     with process(WorkerProcess.Kind.WORKER, schedule=True, parent_pid=parent) as worker:
         log.info("cunxin worker %s started (queues %s)", worker.worker_id, ",".join(queues))
         sweep_runs()  # what a killed predecessor left is marked as soon as it is stale
-        loop = Worker(
+        loop = BeatingWorker(
             queue_names=queues, interval=interval, batch=False, backend_name=BACKEND,
             startup_delay=False, max_tasks=max_tasks, worker_id=worker.worker_id,
             excluded_queue_names=[],
@@ -187,6 +211,6 @@ def _run_ready(worker: WorkerProcess, queues: list[str] | None) -> int:
             if result is None:
                 return ran
             result.claim(worker.worker_id)
-        WorkerProcess.objects.filter(pk=worker.pk).update(seen_at=timezone.now())
+        processes.beat(worker.worker_id)
         loop.run_task(result)
         ran += 1

@@ -15,6 +15,9 @@ How it stays fast, idempotent and atomic:
 - A kill at any point before COMMIT leaves the previous state: the database rolls the
   transaction back. The publish run row is written first in its own transaction (status
   "running"); the next publish marks such a leftover as interrupted.
+- One publish at a time per database (a PostgreSQL advisory lock, a lock file beside a
+  SQLite database): a second one is refused at once (`PublishBusy`), it never marks the
+  first interrupted while it runs.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ from cunxin.pool.signals import published
 
 Progress = Callable[[str, int, int], None]
 BATCH = 20_000
+
+
+class PublishBusy(PoolInputError):
+    """Another publish into this database is running: try again once it has finished."""
+
+
+class PublishSuperseded(Exception):
+    """The run stopped being this publish's while it ran (a sweep took its worker for
+    stopped and someone queued it again): its transaction rolls back, the new attempt
+    publishes."""
 
 
 @dataclass(frozen=True)
@@ -528,12 +541,23 @@ def publish(
             with _reporting(run) as report:
                 _publish_in_one_transaction(pool_dir, run, _both(progress, report))
         except BaseException as e:
-            PublishRun.objects.filter(pk=run.pk, status=PublishRun.Status.RUNNING).update(
-                status=PublishRun.Status.FAILED, finished_at=timezone.now(), error=repr(e)[:2000]
-            )
+            PublishRun.objects.filter(
+                pk=run.pk, status=PublishRun.Status.RUNNING, attempt=run.attempt
+            ).update(
+                status=PublishRun.Status.FAILED, finished_at=timezone.now(),
+                error=error_text(e)[:2000],
+            )  # fmt: skip
             raise
     run.refresh_from_db()
     return run
+
+
+def error_text(e: BaseException) -> str:
+    """What a failed run keeps of its error (shown to HQ as the technical detail under a
+    Chinese summary): the message of an input error, the kind and message otherwise."""
+    if isinstance(e, PoolInputError):
+        return str(e)
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 @contextlib.contextmanager
@@ -600,21 +624,35 @@ def _work_dir():
 
 @contextlib.contextmanager
 def _one_publish_at_a_time():
-    """On PostgreSQL a session advisory lock: a second publish is refused at once instead
-    of marking the first one interrupted and colliding with it. (SQLite serialises the
-    writers itself.)"""
-    if connection.vendor != "postgresql":
+    """One publish into this database at a time; a second is refused at once
+    (PublishBusy) instead of marking the first one interrupted and colliding with it. On
+    PostgreSQL a session advisory lock; on SQLite an exclusive flock on a file beside the
+    database (the kernel lets go of it when a publish is killed). An in-memory SQLite
+    database has one process: no lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext('cunxin.pool.publish'))")
+            if not cursor.fetchone()[0]:
+                raise PublishBusy("another `cunxin pool publish` is running on this database")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext('cunxin.pool.publish'))")
+        return
+    name = str(connection.settings_dict.get("NAME") or "")
+    if not name or connection.is_in_memory_db():
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext('cunxin.pool.publish'))")
-        if not cursor.fetchone()[0]:
-            raise PoolInputError("another `cunxin pool publish` is running on this database")
+    fd = os.open(f"{Path(name).resolve()}.publish-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishBusy("another `cunxin pool publish` is running on this database") from None
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext('cunxin.pool.publish'))")
+        os.close(fd)
 
 
 def _sweep_work_dirs() -> None:
@@ -686,10 +724,15 @@ def _publish_in_one_transaction(pool_dir: Path, run: PublishRun, progress: Progr
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {', '.join(t.name for t in TABLES)}")
         timings["total"] = round(sum(timings.values()), 3)
-        PublishRun.objects.filter(pk=run.pk).update(
+        if not PublishRun.objects.filter(
+            pk=run.pk, attempt=run.attempt, status=PublishRun.Status.RUNNING
+        ).update(
             status=PublishRun.Status.SUCCEEDED, finished_at=timezone.now(), counts=counts,
             timings=timings, done=len(TABLES), step="",
-        )  # fmt: skip
+        ):  # fmt: skip
+            raise PublishSuperseded(
+                f"publish run {run.pk} attempt {run.attempt} is no longer running"
+            )
         record(
             run.published_by, "pool.publish", run,
             after={"pool_run_id": run.pool_run_id, "counts": counts},

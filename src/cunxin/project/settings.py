@@ -146,10 +146,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # waiting can resolve that). BEGIN IMMEDIATE takes the write lock when a transaction
     # starts, so the second writer waits (up to the timeout) for the first to commit and
     # then sees its rows: it is refused with the same message as on PostgreSQL ("already
-    # submitted"), not a 500. Reads outside transactions are not held up.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": envint("CUNXIN_SQLITE_TIMEOUT", 30)}
-    )
+    # submitted"), not a 500. The write-ahead log (WAL) lets readers go on while a writer
+    # works, even a long one (a publish, a batch run's rows): in the default rollback
+    # journal a writer that outgrows its page cache locks readers out too.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE", "timeout": envint("CUNXIN_SQLITE_TIMEOUT", 30),
+        "init_command": "PRAGMA journal_mode=WAL;",
+    })  # fmt: skip
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
@@ -191,10 +194,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions: a working day at most, gone when the browser closes, renewed on activity.
+# Sessions: a working day at most (from sign-in), gone when the browser closes. Saved only
+# when they change: a page that only reads writes nothing (on SQLite, one writer at a
+# time, a session write per request would queue every page behind a long write).
 SESSION_COOKIE_AGE = envint("CUNXIN_SESSION_SECONDS", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it from the page, not the cookie (hx-headers)
 CSRF_USE_SESSIONS = True
