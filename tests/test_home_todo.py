@@ -8,6 +8,7 @@ their rows (data-testid), never by their wording.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -172,6 +173,28 @@ def test_head_office_sees_failed_runs_until_they_are_run_again(signed, client):
         html = client.get("/").content.decode()
         assert 'data-testid="todo-publish"' in html
         assert client.get("/pool/publish-runs/").status_code == 200
+
+
+def test_hq_sees_the_newest_publish_queued_ones_too(village, client):
+    """A queued publish has no start yet: it is still the newest (on PostgreSQL a descending
+    order put it first by chance, on SQLite last)."""
+    from cunxin.pool.models import PublishRun
+
+    w = village
+    t = timezone.now()
+    PublishRun.objects.create(
+        pool_dir="/p", published_by="ops", status=PublishRun.Status.SUCCEEDED,
+        created_at=t - dt.timedelta(hours=2), started_at=t - dt.timedelta(hours=2),
+    )  # fmt: skip
+    queued = PublishRun.objects.create(
+        pool_dir="/p", published_by="ops", status=PublishRun.Status.QUEUED,
+        created_at=t + dt.timedelta(minutes=1),  # after the world's own
+    )  # fmt: skip
+    client.force_login(w.users["hq_admin"])
+    html = client.get("/").content.decode()
+    tile = re.search(r'data-testid="todo-publish".*?</a>', html, re.S).group(0)
+    assert str(queued.get_status_display()) in tile
+    assert timezone.localtime(queued.created_at).strftime("%m-%d %H:%M") in tile
 
 
 # --- evaluator -------------------------------------------------------------------------------

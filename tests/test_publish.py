@@ -514,3 +514,27 @@ def test_without_a_configured_folder_the_page_says_to_use_the_cli(world, client,
     assert 'data-testid="publish-start"' not in page and "CUNXIN_POOL_DIR" in page
     client.post(reverse("pool:publish_start"))
     assert PublishRun.objects.count() == 1  # the world's own; nothing queued
+
+
+@pytest.mark.django_db
+def test_runs_from_before_the_queue_count_as_queued_when_they_started():
+    """Migration 0009: a run made before publish runs were queued got the migration's time
+    as its queue time; it takes its start instead. A queued run (no start) keeps its own."""
+    import importlib
+    from datetime import timedelta
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "cunxin.pool.migrations.0009_publish_runs_queued_when_started"
+    )
+    t = timezone.now()
+    old = PublishRun.objects.create(
+        pool_dir="/p", published_by="ops", status=PublishRun.Status.SUCCEEDED,
+        created_at=t, started_at=t - timedelta(days=30),
+    )  # fmt: skip
+    queued = PublishRun.objects.create(pool_dir="/p", published_by="ops", created_at=t)
+    migration.queued_when_started(apps, None)
+    old.refresh_from_db()
+    queued.refresh_from_db()
+    assert old.created_at == old.started_at and queued.created_at == t

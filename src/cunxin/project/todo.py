@@ -92,5 +92,5 @@ def todos_for(scope: Scope) -> list[Todo]:
 
 
 def last_publish() -> PublishRun | None:
-    """The newest publish run (HQ's home page). One query."""
-    return PublishRun.objects.order_by("-started_at", "-pk").first()
+    """The newest publish run, queued ones too (HQ's home page). One query."""
+    return PublishRun.objects.order_by("-created_at", "-pk").first()
