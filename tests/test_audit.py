@@ -148,6 +148,56 @@ def test_it_finds_a_removed_last_event(chain):
     assert result.problem == "truncated"
 
 
+def test_events_recorded_while_it_verifies_are_not_taken_for_tampering(chain, actor, monkeypatch):
+    """GIVEN events recorded while the chain is being checked — one just before it reads
+    the chain's head, one while it reads the rows — THEN the check follows them to the new
+    head and passes (an event between its last read of the rows and its read of the head
+    used to be reported as "truncated")."""
+    from cunxin.audit import chain as audit_chain
+
+    appended: list = []
+
+    recording = []
+
+    def meanwhile() -> None:
+        if recording:  # record reads the head and hashes too
+            return
+        recording.append(True)
+        appended.append(record(actor, "test.meanwhile", object_type="org.branch", object_id="ZHA"))
+        recording.clear()
+
+    heads, digest = ChainHead.objects.filter, audit_chain._digest
+
+    def head_read(*args, **kwargs):
+        if not appended:
+            meanwhile()
+        return heads(*args, **kwargs)
+
+    def row_read(*args):
+        if len(appended) == 1:
+            meanwhile()
+        return digest(*args)
+
+    monkeypatch.setattr(ChainHead.objects, "filter", head_read)
+    monkeypatch.setattr(audit_chain, "_digest", row_read)
+    result = verify(batch=2)
+    assert result.ok, result.problem
+    assert result.checked == 7 and result.head_id == appended[-1].pk
+
+
+def test_it_finds_an_event_added_past_the_head(chain):
+    """An event inserted after the last one, without moving the chain's head (SQL access,
+    not `record`), is reported, even with a hash that links."""
+    last = chain[-1]
+    AuditEvent.objects.create(
+        at=last.at, actor_name="someone", action="test.forged", object_type="org.branch",
+        object_id="ZHA", prev_hash=last.hash, hash=last.hash[::-1],
+    )  # fmt: skip
+    result = verify()
+    assert not result.ok and result.problem == "unrecorded"
+    assert result.first_broken_id == AuditEvent.objects.get(action="test.forged").pk
+
+
 def test_it_finds_swapped_events(chain):
     first, second = chain[1], chain[2]
     with tampering():

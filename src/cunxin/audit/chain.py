@@ -124,6 +124,9 @@ PROBLEMS = {
     "truncated": gettext_lazy(
         "the chain ends before its recorded head (events at the end were removed)"
     ),
+    "unrecorded": gettext_lazy(
+        "there are events after the chain's recorded head (added without going through it)"
+    ),
     "head_missing": gettext_lazy(
         "the head kept outside the database is not in the chain (events at the end were "
         "removed, or the chain was rebuilt)"
@@ -157,27 +160,41 @@ def verify(batch: int = 5000, *, head: str | None = None) -> Verification:
 
 def verify_chain(rows, payload, head_pk: int, batch: int = 5000, head: str | None = None):
     """`verify` for any chained table: `rows` a queryset of it, `payload(row)` the content
-    its hash covers (as given to `link`)."""
+    its hash covers (as given to `link`).
+
+    It checks the rows up to the recorded head, then reads the head again: rows appended
+    meanwhile (under the head's lock, so with higher ids) are checked on to the new head,
+    and the chain must end exactly there: a head the rows do not reach is "truncated", a
+    row past the head "unrecorded"."""
     prev = GENESIS
     checked = 0
     last_id = 0
     seen_head = head is None or head == GENESIS
     while True:
-        chunk = list(rows.filter(pk__gt=last_id).order_by("pk")[:batch])
-        if not chunk:
+        recorded = ChainHead.objects.filter(pk=head_pk).first()
+        upto = rows if recorded is None else rows.filter(pk__lte=recorded.last_id)
+        while chunk := list(upto.filter(pk__gt=last_id).order_by("pk")[:batch]):
+            for r in chunk:
+                if r.prev_hash != prev:
+                    return Verification(False, checked, r.pk, "broken_link")
+                if r.hash != _digest(head_pk, prev, payload(r)):
+                    return Verification(False, checked, r.pk, "altered")
+                seen_head = seen_head or r.hash == head
+                prev = r.hash
+                checked += 1
+                last_id = r.pk
+        if recorded is None:
             break
-        for r in chunk:
-            if r.prev_hash != prev:
-                return Verification(False, checked, r.pk, "broken_link")
-            if r.hash != _digest(head_pk, prev, payload(r)):
-                return Verification(False, checked, r.pk, "altered")
-            seen_head = seen_head or r.hash == head
-            prev = r.hash
-            checked += 1
-            last_id = r.pk
-    recorded = ChainHead.objects.filter(pk=head_pk).first()
-    if recorded is not None and recorded.last_hash != prev:
-        return Verification(False, checked, recorded.last_id, "truncated")
+        if recorded.last_hash != prev:
+            return Verification(False, checked, recorded.last_id, "truncated")
+        # rows past the head, then the head: a row and its head commit together, so a row
+        # seen here whose head has not moved was added without it
+        extra = rows.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True).first()
+        again = ChainHead.objects.filter(pk=head_pk).values_list("last_id", flat=True).first()
+        if again == recorded.last_id:
+            if extra is not None:
+                return Verification(False, checked, extra, "unrecorded")
+            break
     if not seen_head:
         return Verification(False, checked, None, "head_missing")
     return Verification(True, checked, head_id=last_id or None, head_hash=prev if last_id else "")
