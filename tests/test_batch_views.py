@@ -168,6 +168,28 @@ def test_a_run_wider_than_the_users_scope_shows_their_villages_only(scored, clie
     assert _attr(html, "count-persons") == str(county.counts["persons"])
 
 
+@pytest.mark.django_db
+def test_a_cm_holding_some_grids_of_a_village_sees_their_households_only(scored, client):
+    """GIVEN a run of VA2, whose grid GA2 cm_a holds (household a2) but not GA2x (a3),
+    THEN cm_a's page counts a2 only, says so, and shows no run-wide breakdown; the
+    branch manager sees the whole village."""
+    w = scored
+    run = _run(w, code="VA2")
+    whole = run.summary["villages"]["VA2"]
+    assert whole["households"] == 2
+    client.force_login(w.users["cm_a"])
+    html = client.get(reverse("decisions:batch", args=[run.pk])).content.decode()
+    assert _attr(html, "count-households") == "1" and _attr(html, "count-persons") == "1"
+    mine = PreCredit.objects.get(run=run, person_id=w.persons["a21"].uid)
+    assert _attr(html, "count-amount_yuan") == str(mine.final_yuan)
+    assert 'data-testid="village-part"' in html and 'data-testid="part-note"' in html
+    assert 'data-testid="by-grade"' not in html and 'data-testid="hard-stops"' not in html
+    client.force_login(w.users["bm_a"])
+    html = client.get(reverse("decisions:batch", args=[run.pk])).content.decode()
+    assert _attr(html, "count-households") == "2" and 'data-testid="village-part"' not in html
+    assert 'data-testid="by-grade"' in html
+
+
 # --- progress ------------------------------------------------------------------------------------
 def _running(w, **fields) -> BatchRun:
     return BatchRun.objects.create(

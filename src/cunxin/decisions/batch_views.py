@@ -215,8 +215,12 @@ def run_or_404(scope: Scope, pk: int) -> BatchRun:
 
 
 def _sees_whole_run(scope: Scope, run: BatchRun) -> bool:
-    if scope.sees_everything or run.scope_kind == BatchRun.ScopeKind.VILLAGE:
+    """Whether the user sees every row of the run: HQ; a branch manager, their branch's
+    run; whoever sees the whole village (not only some of its grids), a village's run."""
+    if scope.sees_everything:
         return True
+    if run.scope_kind == BatchRun.ScopeKind.VILLAGE:
+        return scope.sees_whole_village(run.scope_code)
     return (
         scope.role == Role.BRANCH_MANAGER
         and run.scope_kind == BatchRun.ScopeKind.BRANCH
@@ -225,9 +229,18 @@ def _sees_whole_run(scope: Scope, run: BatchRun) -> bool:
 
 
 def _visible_villages(scope: Scope, codes) -> dict[str, Village]:
-    """Of the villages `codes`, those the user sees (code → village). One query."""
+    """Of the villages `codes`, those the user sees, wholly or some of their grids (code →
+    village). One query."""
     qs = Village.objects.all() if scope.sees_everything else scope.villages()
     return {v.code: v for v in qs.filter(code__in=list(codes)).select_related("branch")}
+
+
+def _partly_seen(scope: Scope, codes) -> set[str]:
+    """Of the visible villages `codes`, those the user sees only some grids of (a CM
+    assigned grids, not the village): their figures are counted over the user's rows."""
+    if scope.role != Role.CUSTOMER_MANAGER:
+        return set()
+    return {code for code in codes if not scope.sees_whole_village(code)}
 
 
 # --- starting runs -----------------------------------------------------------------------------
@@ -331,7 +344,13 @@ def _precredit_context(scope: Scope, run: BatchRun) -> dict:
     counts = RunCounts.of_run(run)
     visible = _visible_villages(scope, counts.villages)
     whole = _sees_whole_run(scope, run)
-    shown = counts.total if whole else counts.over(visible)
+    partly = _partly_seen(scope, visible) if run.status == BatchRun.Status.SUCCEEDED else set()
+    by_village = {
+        code: sheets.tally_in_scope(run, scope, code) if code in partly else v
+        for code, v in counts.villages.items()
+        if code in visible
+    }  # fmt: skip
+    shown = counts.total if whole else sum(by_village.values(), Tally())
     stops = _labels(run.policy.data, "hard_stops")
     routes = _labels(run.policy.data, "routes")
     village_rows = [
@@ -339,13 +358,12 @@ def _precredit_context(scope: Scope, run: BatchRun) -> dict:
             "code": code, "name": visible[code].name, "persons": _n(v.persons),
             "households": _n(v.households), "granted_households": _n(v.granted_households),
             "amount": _n(v.amount_yuan), "amount_yuan": v.amount_yuan,
-            "credit_households": _n(v.credit_households),
+            "credit_households": _n(v.credit_households), "partly": code in partly,
         }
-        for code, v in counts.villages.items()
-        if code in visible
+        for code, v in by_village.items()
     ]  # fmt: skip
     return {
-        "whole": whole,
+        "whole": whole, "partly": bool(partly),
         "counts": _count_rows(shown) if run.status == BatchRun.Status.SUCCEEDED else [],
         "by_grade": [
             (g, _n(counts.by_grade[g].persons), _n(counts.by_grade[g].amount_yuan))

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import xlsxwriter
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cunxin.decisions.models import BatchRun, PreCredit
-from cunxin.decisions.tallies import RunCounts
+from cunxin.decisions.tallies import RunCounts, Tally
 from cunxin.lib.excel import sheet_name
 from cunxin.org.models import Village
 from cunxin.org.scope import Scope
@@ -67,21 +67,46 @@ class Row:
     credit_household: bool
 
 
-def rows_in_scope(
-    run: BatchRun, scope: Scope, *, village: str | None = None, granted_only: bool = False
-) -> Iterator[Row]:
-    """The run's rows the user may see (HQ: all; others: persons in their scope), in
-    village, household and member order. One query, read in chunks."""
+def _rows_seen(run: BatchRun, scope: Scope, village: str | None = None):
     rows = PreCredit.objects.filter(run=run)
     if village is not None:
         rows = rows.filter(village_id=village)
-    if granted_only:
-        rows = rows.filter(final_yuan__gt=0)
     if not scope.sees_everything:
         rows = rows.filter(
             village_id__in=list(scope.villages().values_list("code", flat=True)),
             person_id__in=scope.persons().values("uid"),
         )
+    return rows
+
+
+def tally_in_scope(run: BatchRun, scope: Scope, village: str) -> Tally:
+    """What `batch.summarise` counts, over the run's rows of one village that the user may
+    see: for a CM who holds some of the village's grids, whose figures are those of their
+    households, not the village's. One query."""
+    household = ~Q(household_id="")
+    granted = Q(final_yuan__gt=0)
+    data = _rows_seen(run, scope, village).aggregate(
+        persons=Count("pk"),
+        households=Count("household_id", distinct=True, filter=household),
+        granted_persons=Count("pk", filter=granted),
+        granted_households=Count("household_id", distinct=True, filter=household & granted),
+        amount_yuan=Sum("final_yuan"),
+        credit_households=Count(
+            "household_id", distinct=True, filter=household & Q(credit_household=True)
+        ),
+        persons_without_household=Count("pk", filter=~household),
+    )
+    return Tally.of(data)
+
+
+def rows_in_scope(
+    run: BatchRun, scope: Scope, *, village: str | None = None, granted_only: bool = False
+) -> Iterator[Row]:
+    """The run's rows the user may see (HQ: all; others: persons in their scope), in
+    village, household and member order. One query, read in chunks."""
+    rows = _rows_seen(run, scope, village)
+    if granted_only:
+        rows = rows.filter(final_yuan__gt=0)
     no_household = Case(When(household_id="", then=Value(1)), default=Value(0),
                         output_field=IntegerField())  # fmt: skip
     values = rows.order_by(

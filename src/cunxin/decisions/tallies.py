@@ -10,7 +10,7 @@ counts. A run stores them as JSON (`BatchRun.counts`, `BatchRun.summary`) in the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -65,13 +65,6 @@ class RunCounts:
     hard_stops: dict[str, int] = field(default_factory=dict)
     routes: dict[str, int] = field(default_factory=dict)
     villages: dict[str, Tally] = field(default_factory=dict)
-
-    def over(self, codes: Iterable[str]) -> Tally:
-        """The counts of some of the run's villages (those a user sees)."""
-        total = Tally()
-        for code in codes:
-            total += self.villages.get(code, Tally())
-        return total
 
     def counts_json(self) -> dict:
         return {
