@@ -22,7 +22,7 @@ from cunxin.org import actions as org_actions
 from cunxin.org.models import Assignment, Role, Staff
 from cunxin.pool.models import Household, Person
 from cunxin.visits import actions
-from cunxin.visits.models import VisitTask
+from cunxin.visits.models import Visit, VisitTask
 from test_publish import small_pool  # noqa: F401 (the session's small built pool)
 from world import PASSWORD
 
@@ -106,6 +106,16 @@ def test_a_household_nobody_holds_waits_with_the_responsible_cm_marked_for_the_b
     waiting = VisitTask.objects.get(project=project, household_id="Ha4")
     page = client.get(reverse("visits:visit", args=[waiting.pk])).content.decode()
     assert 'data-testid="not-in-scope"' in page and "/pool/households/Ha4/" not in page
+    # not their household: no name, address or member, and no visit to record
+    h4 = Household.objects.get(uid="Ha4")
+    assert h4.household_no in page and h4.head_name not in page
+    assert not h4.address or h4.address not in page
+    assert 'data-testid="visit-member-form"' not in page and 'data-testid="visit-form"' not in page
+    assert h4.head_name not in body
+    from test_visits import visit_post
+
+    refused = client.post(reverse("visits:visit", args=[waiting.pk]), visit_post(waiting))
+    assert refused.status_code == 403 and not Visit.objects.filter(task=waiting).exists()
     assert {t.household_id for t in actions.unheld_tasks(actions.scope_for(fresh(w.users["bm_a"])))} == {"Ha4", "Ha5"}  # fmt: skip
     client.force_login(w.users["bm_a"])
     board = client.get(reverse("visits:project", args=[project.pk])).content.decode()

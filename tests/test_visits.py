@@ -117,6 +117,7 @@ def test_a_visit_is_recorded_with_a_clean_photo_and_a_correction(client, village
         ({"survey-Pa11": "5²"}, "整数"),
         ({"amount-Pa12": "10" * 20, "color-Pa12": "grey", "reason-Pa12": "x"}, "200,000"),
         ({"color-Pa12": "grey", "amount-Pa12": "100"}, "原因"),
+        ({"color-Pa12": "white", "reason-Pa12": "核实无误"}, "评议金额"),  # no amount
         ({"photos": SimpleUploadedFile("x.jpg", b"not an image", "image/jpeg")}, "照片"),
     ],
 )
@@ -162,6 +163,30 @@ def test_who_sees_and_records_visits(client, village, tasks):
     assert client.get(reverse("visits:project", args=[task.project_id])).status_code == 200
     client.force_login(w.users["cm_b"])
     assert client.get(reverse("visits:project", args=[task.project_id])).status_code == 404
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_visit_of_a_task_moved_meanwhile_is_refused(village, tasks):
+    """GIVEN the CM's visit form read before the task moved to another CM (the branch
+    manager reassigned it), WHEN the CM records, THEN it is refused with the reason and
+    nothing is recorded: the check is made again under the task's lock."""
+    from django.core.exceptions import ValidationError
+
+    from cunxin.evaluation.versions import evaluation_policy
+    from cunxin.org.models import Role, Staff
+    from cunxin.visits.forms import RecordVisitForm
+
+    w = village
+    task = tasks["Ha1"]  # read by cm_a's page
+    policy = evaluation_policy(task.project.policy)
+    members = list(task.household.members.filter(retired_at__isnull=True))
+    form = RecordVisitForm(visit_post(task), members=members, policy=policy)
+    assert form.is_valid(), form.errors
+    other = Staff.objects.filter(role=Role.CUSTOMER_MANAGER).exclude(pk=task.assigned_to_id)[0]
+    VisitTask.objects.filter(pk=task.pk).update(assigned_to=other)
+    with pytest.raises(ValidationError, match="转给其他客户经理"):
+        actions.do_record_visit(w.users["cm_a"], task, form.visit(), policy)
     assert not Visit.objects.exists()
 
 

@@ -329,9 +329,21 @@ def task_for(user, pk: int) -> VisitTask:
     return tasks.filter(pk=pk).first()
 
 
+def holds_household(scope, task: VisitTask) -> bool:
+    """Whether the task's household is in the user's scope (a CM: in a village or grid
+    they hold). One query."""
+    return scope.households().filter(uid=task.household_id).exists()
+
+
 def may_record_visit(scope, task: VisitTask) -> bool:
-    """The customer manager the task is assigned to, and nobody else."""
-    return scope.staff is not None and scope.staff.pk == task.assigned_to_id
+    """The customer manager the task is assigned to, and nobody else, once the household
+    is theirs: a task nobody's household waits with the project's responsible CM, who
+    does not see that household, until the branch manager assigns its grid. One query."""
+    return (
+        scope.staff is not None
+        and scope.staff.pk == task.assigned_to_id
+        and holds_household(scope, task)
+    )
 
 
 def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationPolicy) -> Visit:
@@ -380,6 +392,11 @@ def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationP
         ):
             if m.color not in VERDICT_COLORS:
                 errors.append(_("%(name)s: choose white, grey or black.") % {"name": person.name})
+            elif m.color != "black" and not (
+                m.amount_yuan is not None and 0 <= m.amount_yuan <= policy.amount_cap_yuan
+            ):
+                errors.append(_("%(name)s: a white or grey list entry needs its evaluation amount, between 0 and %(cap)s yuan.")
+                              % {"name": person.name, "cap": policy.amount_cap_yuan})  # fmt: skip
             if not m.correction_reason.strip():
                 errors.append(_("%(name)s: say why the evaluation is corrected.") % {"name": person.name})  # fmt: skip
             after = {"color": m.color, "amount_yuan": None if m.color == "black" else m.amount_yuan}
@@ -393,6 +410,10 @@ def do_record_visit(actor, task: VisitTask, form: VisitForm, policy: EvaluationP
         task = VisitTask.objects.select_for_update().get(pk=task.pk)
         if task.done_at is not None:
             raise ValidationError(_("This household has already been visited."))
+        if task.assigned_to_id != staff.pk:  # its grid went to another CM meanwhile
+            raise ValidationError(
+                _("This household's visit has moved to another customer manager.")
+            )
         now = timezone.now()
         visit = Visit.objects.create(
             task=task, by=staff, mode=form.mode, latitude=form.latitude,

@@ -70,6 +70,18 @@ class RecordVisitForm(forms.Form):
             self.fields[f"amount-{p.uid}"] = WholeYuanField(max_value=cap)
             self.fields[f"reason-{p.uid}"] = TextField(max_length=200)
 
+    def clean(self):
+        d = super().clean()
+        for p in self.members:
+            color, amount = d.get(f"color-{p.uid}"), d.get(f"amount-{p.uid}")
+            if (
+                color in ("white", "grey")
+                and amount is None
+                and f"amount-{p.uid}" not in self.errors
+            ):
+                self.add_error(f"amount-{p.uid}", _("A white or grey list entry needs its evaluation amount."))  # fmt: skip
+        return d
+
     def visit(self) -> actions.VisitForm:
         """The cleaned form as the action takes it."""
         d = self.cleaned_data

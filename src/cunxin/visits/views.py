@@ -60,12 +60,17 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
     (the assigned CM), or the recorded visit."""
     task = _task_or_404(request, pk)
     policy = evaluation_policy(task.project.policy)
-    members = list(
+    recorded = Visit.objects.filter(task=task).prefetch_related("members__person", "photos").first()
+    in_scope = actions.holds_household(request.scope, task)
+    # a task waiting with the responsible CM for the grid to be assigned: its household is
+    # not theirs to see (its number and village only)
+    waiting = not in_scope and recorded is None
+    members = [] if waiting else list(
         Person.objects.filter(household_id=task.household_id, retired_at__isnull=True).order_by(
             "member_index"
         )
-    )
-    verdicts = actions.signed_off(task)
+    )  # fmt: skip
+    verdicts = {} if waiting else actions.signed_off(task)
     may_record = actions.may_record_visit(request.scope, task)
     form = None
     if request.method == "POST":
@@ -79,12 +84,14 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The visit is recorded."))
                 return redirect("visits:tasks")
-    recorded = Visit.objects.filter(task=task).prefetch_related("members__person", "photos").first()
+    if form is not None:  # (recorded by this POST's loser meanwhile)
+        recorded = (
+            Visit.objects.filter(task=task).prefetch_related("members__person", "photos").first()
+        )
     for p in members + ([m.person for m in recorded.members.all()] if recorded else []):
         p.minor = actions.is_minor(p)
     # where the user goes next (the household, each member's 360 to propose credit): only
-    # links that open for them
-    in_scope = request.scope.households().filter(uid=task.household_id).exists()
+    # links that open for them (in_scope)
     rows = [
         (p, verdicts.get(p.uid), actions.survey_prefill(verdicts.get(p.uid)), _typed(form, p))
         for p in members
@@ -94,7 +101,7 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
         "modes": Mode.choices, "can_record": may_record,
         "typed_mode": form.data.get("mode", "") if form else "",
         "typed_notes": form.data.get("notes", "") if form else "",
-        "in_scope": in_scope, "members": members,
+        "in_scope": in_scope, "members": members, "waiting": waiting,
     }, status=400 if form is not None and form.errors else 200)  # fmt: skip
 
 
