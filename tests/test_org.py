@@ -83,6 +83,11 @@ def test_hq_admins_are_made_django_staff(world):
         {"role": Role.CUSTOMER},  # no person
         {"role": "chairman"},
         {"role": Role.HQ_ANALYST, "username": "cm_a"},  # taken
+        {"role": Role.HQ_ANALYST, "username": "CM_A"},  # taken, in other letters' case
+        {"role": Role.HQ_ANALYST, "username": "ｃｍ_ａ"},  # taken, in full-width letters
+        {"role": Role.HQ_ANALYST, "username": "cm\u200b_a"},  # an invisible space
+        {"role": Role.HQ_ANALYST, "username": "王 经理"},  # a space
+        {"role": Role.HQ_ANALYST, "username": "cm_a\u202e"},  # a direction override
     ],
 )
 def test_it_refuses_incomplete_or_duplicate_staff(world, fields):
@@ -420,6 +425,17 @@ def test_the_staff_page_says_why_a_password_is_refused(as_user, world):
     assert "This password is too short." in str(response.context["form"].errors["password"])
     assert "This password is too short." in response.content.decode()
     assert not User.objects.filter(username="cm_new").exists()
+
+
+def test_the_staff_page_says_why_a_user_name_is_refused(as_user, world):
+    response = as_user("hq_admin").post(reverse("org:staff_list"), {
+        "username": "王\u200b经理", "password": PASSWORD, "role": "customer_manager",
+        "display_name": "新经理", "branch": "ZHA",
+    })  # fmt: skip
+
+    assert response.status_code == 400
+    assert "用户名只能包含" in str(response.context["form"].errors["username"])
+    assert not User.objects.filter(username__startswith="王").exists()
 
 
 def test_the_first_hq_admin_needs_a_password_the_policy_accepts(db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -37,10 +38,11 @@ def bootstrap_hq_admin(*, username: str, password: str, display_name: str, by: s
     """The first HQ admin of a new installation (`cunxin org create-admin`), who then
     creates everyone else in the app. Audited with the operating-system user as actor."""
     User = get_user_model()
+    username = check_username(username)
     password_validation.validate_password(password, User(username=username))
     display_name = clean_typed_name(display_name)
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
+        if User.objects.filter(username__iexact=username).exists():
             raise ValidationError(_("This user name is taken."))
         user = User.objects.create_user(
             username=username, password=password, is_staff=True, is_superuser=True
@@ -83,6 +85,20 @@ def do_set_village_branch(actor, village: Village, branch: Branch | None) -> Non
                after={"branch": branch.code if branch else None})  # fmt: skip
 
 
+def check_username(username: str) -> str:
+    """A new user name as it will be stored (NFKC, as Django normalises it): letters of any
+    script, digits and @ . + - _ only — no space, nothing invisible (a name that looks
+    like another's). Raises ValidationError."""
+    username = get_user_model().normalize_username(username or "")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise ValidationError(
+            _("A user name has letters, digits and @ . + - _ only (no space).")
+        ) from None
+    return username
+
+
 def do_create_staff(
     actor, *, username: str, password: str, role: str, display_name: str,
     branch: Branch | None = None, village: Village | None = None, person=None,
@@ -96,9 +112,10 @@ def do_create_staff(
     _check_home(role, branch, village, person)
     display_name = clean_typed_name(display_name)  # no bidi override in a name (lib/text.py)
     User = get_user_model()
+    username = check_username(username)
     password_validation.validate_password(password, User(username=username))
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
+        if User.objects.filter(username__iexact=username).exists():
             raise ValidationError(_("This user name is taken."))
         user = User.objects.create_user(username=username, password=password)
         user.is_staff = user.is_superuser = role == Role.HQ_ADMIN

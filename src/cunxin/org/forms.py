@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cunxin.org.actions import check_username
 from cunxin.org.fields import ChoiceField, ObjectField, TextField
 from cunxin.org.models import Branch, Grid, Role, Village
 from cunxin.pool.models import Person
@@ -48,6 +49,11 @@ class CreateStaffForm(forms.Form):
         Person.objects.all(), to_field_name="uid", required=False,
         message=_("No such person."),
     )  # fmt: skip
+
+    def clean_username(self) -> str:
+        """The name as it will be stored, checked next to the field (the action checks
+        again)."""
+        return check_username(self.cleaned_data["username"])
 
     def clean(self):
         """The password policy's verdict next to the password (the action checks again)."""
